@@ -1,0 +1,153 @@
+//! The JSON dispatcher: one request object in, one response object out.
+//!
+//! Every host face (the raw C ABI, the typed wasm-bindgen API, native tests) calls
+//! [`handle`] or [`handle_bytes`], so they agree by construction. Each op is a function
+//! from a [`Request`] to the fields of a successful response; any [`Error`] becomes
+//! `{"ok": false, "error": {"code", "message"}}`. See `docs/ops.md`.
+
+mod record_ops;
+mod request;
+mod totp_ops;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, ErrorCode, Result};
+pub use request::Request;
+
+/// The largest request accepted, in bytes.
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// The fields of a successful response (without `ok`).
+pub type Response = Map<String, Value>;
+type Op = fn(&Request) -> Result<Response>;
+
+/// Every op, by name. `{"op":"ops"}` lists these names.
+const OPS: &[(&str, Op)] = &[
+    ("ops", list_ops),
+    ("version", version),
+    ("totp.code", totp_ops::code),
+    ("totp.enroll", totp_ops::enroll),
+    ("totp.activate", totp_ops::activate),
+    ("totp.cancel", totp_ops::cancel),
+    ("totp.verify", totp_ops::verify),
+    ("totp.disable", totp_ops::disable),
+    ("totp.import", totp_ops::import),
+    ("totp.export", totp_ops::export),
+    ("otpauth.parse", totp_ops::otpauth_parse),
+    ("otpauth.build", totp_ops::otpauth_build),
+    ("record.new", record_ops::new),
+    ("record.status", record_ops::status),
+    ("record.seal", record_ops::seal_plain),
+    ("record.open", record_ops::open),
+    ("record.rotate_key", record_ops::rotate_key),
+];
+
+fn list_ops(_: &Request) -> Result<Response> {
+    let names: Vec<Value> = OPS.iter().map(|(name, _)| Value::from(*name)).collect();
+    Ok(fields([("ops", Value::Array(names))]))
+}
+
+fn version(_: &Request) -> Result<Response> {
+    Ok(fields([
+        ("version", Value::from(env!("CARGO_PKG_VERSION"))),
+        ("record_format", Value::from(crate::record::FORMAT)),
+    ]))
+}
+
+/// Builds response fields from pairs.
+pub(crate) fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Response {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (String::from(k), v))
+        .collect()
+}
+
+fn error_value(error: &Error) -> Value {
+    json!({"ok": false, "error": {"code": error.code().as_str(), "message": error.message()}})
+}
+
+fn dispatch(request: &Value) -> Result<Response> {
+    let object = request.as_object().ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidRequest,
+            "the request must be a JSON object",
+        )
+    })?;
+    let request = Request::new(object);
+    let op = request.str("op")?;
+    let (_, run) = OPS.iter().find(|(name, _)| *name == op).ok_or_else(|| {
+        Error::new(
+            ErrorCode::UnknownOp,
+            "op names no operation; {\"op\":\"ops\"} lists them",
+        )
+    })?;
+    run(&request)
+}
+
+/// Runs one request given as a JSON value.
+pub fn handle(request: &Value) -> Value {
+    match dispatch(request) {
+        Ok(mut response) => {
+            response.insert(String::from("ok"), Value::Bool(true));
+            Value::Object(response)
+        }
+        Err(error) => error_value(&error),
+    }
+}
+
+/// Runs one request given as UTF-8 JSON bytes and returns the JSON response bytes.
+pub fn handle_bytes(input: &[u8]) -> Vec<u8> {
+    let response = if input.len() > MAX_REQUEST_BYTES {
+        error_value(&Error::new(
+            ErrorCode::RequestTooLarge,
+            alloc::format!("requests are limited to {MAX_REQUEST_BYTES} bytes"),
+        ))
+    } else {
+        match serde_json::from_slice::<Value>(input) {
+            Ok(request) => handle(&request),
+            Err(_) => error_value(&Error::new(
+                ErrorCode::InvalidRequest,
+                "the request is not valid UTF-8 JSON",
+            )),
+        }
+    };
+    // A Value always serializes.
+    serde_json::to_vec(&response).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_names_are_unique() {
+        for (i, (name, _)) in OPS.iter().enumerate() {
+            assert!(
+                !OPS[..i].iter().any(|(other, _)| other == name),
+                "{name} twice"
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_gets_structured_errors() {
+        let code = |bytes: &[u8]| -> String {
+            let v: Value = serde_json::from_slice(&handle_bytes(bytes)).unwrap();
+            assert_eq!(v["ok"], false);
+            String::from(v["error"]["code"].as_str().unwrap())
+        };
+        assert_eq!(code(b"\xff\xfe"), "invalid_request");
+        assert_eq!(code(b"[1,2]"), "invalid_request");
+        assert_eq!(code(b"{}"), "missing_field");
+        assert_eq!(code(b"{\"op\":7}"), "invalid_field");
+        assert_eq!(code(b"{\"op\":\"nope\"}"), "unknown_op");
+        assert_eq!(
+            code(&alloc::vec![b' '; MAX_REQUEST_BYTES + 1]),
+            "request_too_large"
+        );
+        let deep = "[".repeat(100_000);
+        assert_eq!(code(deep.as_bytes()), "invalid_request");
+    }
+}

@@ -1,0 +1,259 @@
+//! The synchronized user record (format 1): what a host stores per user, as JSON.
+//!
+//! Secrets inside are sealed ([`crate::seal`]); everything else is plain so admins and
+//! hosts can read states and times without a key. Every change made by the core bumps
+//! `rev`, which hosts use for compare-and-set writes. See `docs/record-format.md`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+use crate::entropy::EntropyStream;
+use crate::error::{Error, ErrorCode, Result};
+use crate::seal::{open, seal, Keyring, Sealed};
+use crate::totp::{Algorithm, Params};
+
+/// The record format this core reads and writes.
+pub const FORMAT: u64 = 1;
+/// The AEAD purpose label of TOTP secrets.
+const TOTP_PURPOSE: &str = "totp";
+
+/// Whether a user has 2FA: no factor, an unconfirmed enrollment, or an enabled factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// No TOTP factor; an unfinished enrollment never makes 2FA required.
+    Disabled,
+    /// An enrollment waits for its first correct code; login does not ask for it yet.
+    Pending,
+    /// A confirmed TOTP factor: the second factor is required.
+    Enabled,
+}
+
+impl State {
+    /// `disabled`, `pending` or `enabled`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            State::Disabled => "disabled",
+            State::Pending => "pending",
+            State::Enabled => "enabled",
+        }
+    }
+}
+
+/// A TOTP factor, enabled or pending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TotpFactor {
+    /// HMAC hash.
+    pub algorithm: Algorithm,
+    /// Digits per code.
+    pub digits: u8,
+    /// Seconds per step.
+    pub period: u64,
+    /// The sealed secret.
+    pub secret: Sealed,
+    /// Issuer shown in the authenticator app.
+    pub issuer: Option<String>,
+    /// Account name shown in the authenticator app.
+    pub account: String,
+    /// The last accepted step: no step at or before it is accepted again.
+    pub last_step: Option<u64>,
+    /// When the factor was created (enrolled or imported).
+    pub created_at: u64,
+    /// When the factor was confirmed; `None` while pending.
+    pub enabled_at: Option<u64>,
+}
+
+impl TotpFactor {
+    /// A factor sealing `secret` for `user`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn seal_new(
+        keyring: &Keyring,
+        user: &str,
+        secret: &[u8],
+        params: Params,
+        issuer: Option<String>,
+        account: String,
+        time: u64,
+        rng: &mut EntropyStream,
+    ) -> Self {
+        TotpFactor {
+            algorithm: params.algorithm,
+            digits: params.digits,
+            period: params.period,
+            secret: seal(keyring, user, TOTP_PURPOSE, secret, rng),
+            issuer,
+            account,
+            last_step: None,
+            created_at: time,
+            enabled_at: None,
+        }
+    }
+
+    /// Algorithm, digits and period.
+    pub fn params(&self) -> Params {
+        Params {
+            algorithm: self.algorithm,
+            digits: self.digits,
+            period: self.period,
+        }
+    }
+
+    /// The secret's bytes; fails closed on any key, user or integrity mismatch.
+    pub fn open_secret(&self, keyring: &Keyring, user: &str) -> Result<Zeroizing<Vec<u8>>> {
+        open(keyring, user, TOTP_PURPOSE, &self.secret)
+    }
+
+    /// Re-seals the secret under the keyring's current key; returns whether it changed.
+    pub fn reseal(
+        &mut self,
+        keyring: &Keyring,
+        user: &str,
+        rng: &mut EntropyStream,
+    ) -> Result<bool> {
+        if self.secret.kid == keyring.current().id() {
+            return Ok(false);
+        }
+        let secret = self.open_secret(keyring, user)?;
+        self.secret = seal(keyring, user, TOTP_PURPOSE, &secret, rng);
+        Ok(true)
+    }
+}
+
+/// A user's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Always [`FORMAT`].
+    pub format: u64,
+    /// Bumped by every change; hosts write with compare-and-set on it.
+    pub rev: u64,
+    /// When the record was created.
+    pub created_at: u64,
+    /// When the core last changed it.
+    pub updated_at: u64,
+    /// The enabled TOTP factor.
+    #[serde(default)]
+    pub totp: Option<TotpFactor>,
+    /// An enrollment waiting for confirmation; replaces `totp` once confirmed.
+    #[serde(default)]
+    pub pending_totp: Option<TotpFactor>,
+    /// Fields written by a newer core of the same format, kept so nothing is lost.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Record {
+    /// An empty record (2FA disabled).
+    pub fn new(time: u64) -> Self {
+        Record {
+            format: FORMAT,
+            rev: 0,
+            created_at: time,
+            updated_at: time,
+            totp: None,
+            pending_totp: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// Reads a record from its JSON value, checking the format version first.
+    pub fn from_value(value: &Value) -> Result<Self> {
+        let Some(object) = value.as_object() else {
+            return Err(Error::new(
+                ErrorCode::InvalidRecord,
+                "record must be a JSON object",
+            ));
+        };
+        match object.get("format").and_then(Value::as_u64) {
+            Some(FORMAT) => {}
+            Some(other) => {
+                return Err(Error::new(
+                    ErrorCode::UnsupportedFormat,
+                    alloc::format!(
+                        "record format {other} is not supported; this core reads format {FORMAT}"
+                    ),
+                ))
+            }
+            None => {
+                return Err(Error::new(
+                    ErrorCode::InvalidRecord,
+                    "record has no numeric format",
+                ))
+            }
+        }
+        // serde's messages may quote field values; keep them out of the error.
+        Record::deserialize(value).map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidRecord,
+                "record does not match record format 1",
+            )
+        })
+    }
+
+    /// The record as JSON.
+    pub fn to_value(&self) -> Value {
+        // Serializing plain structs and maps to a Value cannot fail.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// Disabled, pending or enabled.
+    pub fn state(&self) -> State {
+        match (&self.totp, &self.pending_totp) {
+            (Some(_), _) => State::Enabled,
+            (None, Some(_)) => State::Pending,
+            (None, None) => State::Disabled,
+        }
+    }
+
+    /// Marks a change made at `time`.
+    pub fn touch(&mut self, time: u64) {
+        self.rev = self.rev.saturating_add(1);
+        self.updated_at = self.updated_at.max(time);
+    }
+
+    /// Every sealed factor, for key rotation and key checks.
+    pub fn totp_factors_mut(&mut self) -> impl Iterator<Item = &mut TotpFactor> {
+        self.totp.iter_mut().chain(self.pending_totp.iter_mut())
+    }
+
+    /// The key ids the record's sealed values use.
+    pub fn key_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .totp
+            .iter()
+            .chain(self.pending_totp.iter())
+            .map(|f| f.secret.kid.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_fields_survive_a_round_trip() {
+        let mut v = Record::new(5).to_value();
+        v["from_the_future"] = json!({"x": 1});
+        let r = Record::from_value(&v).unwrap();
+        assert_eq!(r.to_value()["from_the_future"], json!({"x": 1}));
+    }
+
+    #[test]
+    fn format_and_shape_errors() {
+        let code = |v: Value| Record::from_value(&v).unwrap_err().code();
+        assert_eq!(code(json!([])), ErrorCode::InvalidRecord);
+        assert_eq!(code(json!({"format": 2})), ErrorCode::UnsupportedFormat);
+        assert_eq!(
+            code(json!({"format": 1, "rev": "x"})),
+            ErrorCode::InvalidRecord
+        );
+        assert_eq!(code(json!({"rev": 1})), ErrorCode::InvalidRecord);
+    }
+}

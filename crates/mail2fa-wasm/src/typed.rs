@@ -1,0 +1,142 @@
+//! The typed wasm-bindgen API: one JS function per op over the same dispatcher as the
+//! raw ABI. Requests and responses are plain objects (TypeScript types below); a core
+//! error is thrown as an `Error` named `Mail2faError` with the core's `code`.
+
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A site key: `key` is 32 random bytes, base64. The first key of a keyring seals. */
+export interface SiteKey { id: string; key: string }
+export type Algorithm = "SHA1" | "SHA256" | "SHA512";
+export type State = "disabled" | "pending" | "enabled";
+/** A stored user record (docs/record-format.md). Store it whole; compare-and-set on `rev`. */
+export interface UserRecord { format: 1; rev: number; created_at: number; updated_at: number; [field: string]: unknown }
+export interface TotpParams { algorithm?: Algorithm; digits?: number; period?: number }
+/** Fields every op on a user's record takes. */
+export interface UserContext { user: string; keys: SiteKey[] }
+export type RejectReason = "wrong_code" | "replayed" | "malformed";
+
+export interface TotpCodeRequest extends TotpParams { secret: string; time: number }
+export interface TotpCodeResponse { code: string }
+export interface TotpEnrollRequest extends UserContext, TotpParams { time: number; entropy: string; account?: string; issuer?: string; record?: UserRecord }
+export interface TotpEnrollResponse { uri: string; secret: string; state: State; record: UserRecord }
+export interface TotpCheckRequest extends UserContext { record: UserRecord; code: string; time: number; window?: number }
+export interface TotpActivateResponse { activated: boolean; step: number | null; reason: RejectReason | null; state: State; record: UserRecord }
+export interface TotpVerifyResponse { accepted: boolean; step: number | null; reason: RejectReason | null; state: State; record: UserRecord }
+export interface TotpDisableResponse { disabled: boolean; reason: RejectReason | null; state: State; record: UserRecord }
+export interface TotpCancelRequest { record: UserRecord; time: number }
+export interface TotpImportRequest extends UserContext { uri: string; time: number; entropy: string; record?: UserRecord; replace?: boolean }
+export interface RecordResponse { state: State; record: UserRecord }
+export interface TotpExportRequest extends UserContext { record: UserRecord }
+export interface UriResponse { uri: string }
+export interface OtpauthParseRequest { uri: string }
+export interface OtpauthParseResponse { issuer: string | null; account: string; secret: string; algorithm: Algorithm; digits: number; period: number }
+export interface OtpauthBuildRequest extends TotpParams { issuer?: string; account: string; secret: string }
+export interface RecordNewRequest { time: number }
+export interface RecordNewResponse { record: UserRecord }
+export interface RecordStatusRequest extends UserContext { record: UserRecord }
+export interface RecordStatusResponse { state: State; rev: number; totp: null | { algorithm: Algorithm; digits: number; period: number; issuer: string | null; account: string; last_step: number | null; created_at: number; enabled_at: number | null }; pending: boolean; key_ids: string[]; needs_rotation: boolean }
+export interface RecordOpenResponse { state: State; plain: Record<string, unknown> }
+export interface RecordSealRequest extends UserContext { plain: Record<string, unknown>; entropy: string }
+export interface RecordRotateKeyRequest extends UserContext { record: UserRecord; time: number; entropy: string }
+export interface RecordRotateKeyResponse { resealed: number; record: UserRecord }
+export interface OpsResponse { ops: string[] }
+export interface VersionResponse { version: string; record_format: number }
+/** What `call` returns: `ok` plus the op's fields, or `ok: false` with an error. */
+export type CallResponse = ({ ok: true } & Record<string, unknown>) | { ok: false; error: { code: string; message: string } };
+"#;
+
+fn to_js(value: &Value) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    serde::Serialize::serialize(value, &serializer).unwrap_or(JsValue::NULL)
+}
+
+fn from_js(request: JsValue) -> Result<Value, Value> {
+    serde_wasm_bindgen::from_value::<Value>(request).map_err(|_| {
+        serde_json::json!({"ok": false, "error": {
+            "code": "invalid_request",
+            "message": "the request must be a plain object of JSON values"
+        }})
+    })
+}
+
+/// Runs any request (`{op, ...}`) and returns the response object; never throws.
+#[wasm_bindgen(js_name = call, unchecked_return_type = "CallResponse")]
+pub fn call(
+    #[wasm_bindgen(unchecked_param_type = "{ op: string; [field: string]: unknown }")]
+    request: JsValue,
+) -> JsValue {
+    match from_js(request) {
+        Ok(request) => to_js(&mail2fa_core::api::handle(&request)),
+        Err(error) => to_js(&error),
+    }
+}
+
+fn throw(error: &Value) -> JsValue {
+    let code = error["error"]["code"].as_str().unwrap_or("invalid_request");
+    let message = error["error"]["message"].as_str().unwrap_or(code);
+    let js_error = js_sys::Error::new(message);
+    js_error.set_name("Mail2faError");
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(
+        &js_error,
+        &JsValue::from_str("code"),
+        &JsValue::from_str(code),
+    );
+    js_error.into()
+}
+
+/// Runs `op` with the given fields; the response without `ok`, or a thrown Mail2faError.
+fn typed_call(op: &str, request: JsValue) -> Result<JsValue, JsValue> {
+    let mut request = if request.is_undefined() || request.is_null() {
+        Value::Object(Default::default())
+    } else {
+        from_js(request).map_err(|e| throw(&e))?
+    };
+    let Some(fields) = request.as_object_mut() else {
+        return Err(throw(&serde_json::json!({"error": {
+            "code": "invalid_request", "message": "the request must be an object"}})));
+    };
+    fields.insert("op".into(), Value::from(op));
+    let mut response = mail2fa_core::api::handle(&request);
+    if response["ok"] != Value::Bool(true) {
+        return Err(throw(&response));
+    }
+    if let Some(fields) = response.as_object_mut() {
+        fields.remove("ok");
+    }
+    Ok(to_js(&response))
+}
+
+macro_rules! typed_ops {
+    ($($name:ident => $op:literal, $req:literal -> $res:literal;)*) => {$(
+        #[doc = concat!("The `", $op, "` op (docs/ops.md).")]
+        #[wasm_bindgen(unchecked_return_type = $res)]
+        #[allow(non_snake_case)]
+        pub fn $name(#[wasm_bindgen(unchecked_param_type = $req)] request: JsValue) -> Result<JsValue, JsValue> {
+            typed_call($op, request)
+        }
+    )*};
+}
+
+typed_ops! {
+    ops => "ops", "{}" -> "OpsResponse";
+    version => "version", "{}" -> "VersionResponse";
+    totpCode => "totp.code", "TotpCodeRequest" -> "TotpCodeResponse";
+    totpEnroll => "totp.enroll", "TotpEnrollRequest" -> "TotpEnrollResponse";
+    totpActivate => "totp.activate", "TotpCheckRequest" -> "TotpActivateResponse";
+    totpCancel => "totp.cancel", "TotpCancelRequest" -> "RecordResponse";
+    totpVerify => "totp.verify", "TotpCheckRequest" -> "TotpVerifyResponse";
+    totpDisable => "totp.disable", "TotpCheckRequest" -> "TotpDisableResponse";
+    totpImport => "totp.import", "TotpImportRequest" -> "RecordResponse";
+    totpExport => "totp.export", "TotpExportRequest" -> "UriResponse";
+    otpauthParse => "otpauth.parse", "OtpauthParseRequest" -> "OtpauthParseResponse";
+    otpauthBuild => "otpauth.build", "OtpauthBuildRequest" -> "UriResponse";
+    recordNew => "record.new", "RecordNewRequest" -> "RecordNewResponse";
+    recordStatus => "record.status", "RecordStatusRequest" -> "RecordStatusResponse";
+    recordOpen => "record.open", "RecordStatusRequest" -> "RecordOpenResponse";
+    recordSeal => "record.seal", "RecordSealRequest" -> "RecordResponse";
+    recordRotateKey => "record.rotate_key", "RecordRotateKeyRequest" -> "RecordRotateKeyResponse";
+}

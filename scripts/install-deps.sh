@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything the build and the test suites need on a fresh Debian 12 machine.
+# Idempotent: a machine that already has a tool skips its install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# One Debian package list for every suite; add what a suite needs here.
+APT_PACKAGES=(
+  binaryen            # wasm-opt
+  php8.2-cli php8.2-fpm php8.2-sqlite3 php8.2-pgsql phpunit libfcgi-bin
+  oathtool zbar-tools chromium
+)
+
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' crates/mail2fa-wasm/Cargo.toml)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: apt packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # php8.2-fpm is named explicitly so the php metapackage never pulls in Apache.
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+command -v node >/dev/null || { apt-get install -y -q nodejs npm; }
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  echo "install-deps: wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # Not --locked: a dependency in the CLI's lockfile is missing from the registry here.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if [ -f package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
