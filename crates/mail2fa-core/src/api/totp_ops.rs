@@ -104,11 +104,13 @@ pub fn activate(req: &Request) -> Result<Response> {
         window,
         None,
     ));
-    if let (Some(step), Some(mut factor)) = (step, record.pending_totp.take()) {
-        factor.last_step = Some(step);
-        factor.enabled_at = Some(time);
-        record.totp = Some(factor);
-        record.touch(time);
+    if let Some(step) = step {
+        if let Some(mut factor) = record.pending_totp.take() {
+            factor.last_step = Some(step);
+            factor.enabled_at = Some(time);
+            record.totp = Some(factor);
+            record.touch(time);
+        }
     }
     Ok(with_record(
         &record,
