@@ -45,9 +45,8 @@ fn every_vector_file_passes_natively() {
             let name = case["name"].as_str().unwrap_or("?");
             // The raw ABI path: bytes in, bytes out, exactly as the wasm export runs it.
             let request = serde_json::to_vec(&case["request"]).expect("serializable");
-            let actual: Value =
-                serde_json::from_slice(&mail2fa_core::api::handle_bytes(&request))
-                    .expect("the dispatcher always answers JSON");
+            let actual: Value = serde_json::from_slice(&mail2fa_core::api::handle_bytes(&request))
+                .expect("the dispatcher always answers JSON");
             match subset_mismatch(&case["response"], &actual, "$") {
                 None => passed += 1,
                 Some(at) => failures.push(format!(

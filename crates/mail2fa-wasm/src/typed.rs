@@ -42,6 +42,9 @@ export interface RecordOpenResponse { state: State; plain: Record<string, unknow
 export interface RecordSealRequest extends UserContext { plain: Record<string, unknown>; entropy: string }
 export interface RecordRotateKeyRequest extends UserContext { record: UserRecord; time: number; entropy: string }
 export interface RecordRotateKeyResponse { resealed: number; record: UserRecord }
+export interface QrSvgRequest { text: string; ecc?: "L" | "M" | "Q" | "H" }
+/** `svg`: a standalone SVG (viewBox in modules, quiet zone 4, black on white, no external references). */
+export interface QrSvgResponse { svg: string; version: number; modules: number; ecc: "L" | "M" | "Q" | "H" }
 export interface OpsResponse { ops: string[] }
 export interface VersionResponse { version: string; record_format: number }
 /** What `call` returns: `ok` plus the op's fields, or `ok: false` with an error. */
@@ -139,4 +142,5 @@ typed_ops! {
     recordOpen => "record.open", "RecordStatusRequest" -> "RecordOpenResponse";
     recordSeal => "record.seal", "RecordSealRequest" -> "RecordResponse";
     recordRotateKey => "record.rotate_key", "RecordRotateKeyRequest" -> "RecordRotateKeyResponse";
+    qrSvg => "qr.svg", "QrSvgRequest" -> "QrSvgResponse";
 }

@@ -5,6 +5,7 @@
 //! from a [`Request`] to the fields of a successful response; any [`Error`] becomes
 //! `{"ok": false, "error": {"code", "message"}}`. See `docs/ops.md`.
 
+mod qr_ops;
 mod record_ops;
 mod request;
 mod totp_ops;
@@ -42,6 +43,7 @@ const OPS: &[(&str, Op)] = &[
     ("record.seal", record_ops::seal_plain),
     ("record.open", record_ops::open),
     ("record.rotate_key", record_ops::rotate_key),
+    ("qr.svg", qr_ops::svg),
 ];
 
 fn list_ops(_: &Request) -> Result<Response> {
