@@ -1,0 +1,164 @@
+// Shared helpers of the mail2fa web components: DOM building without innerHTML (works
+// under a strict CSP, Trusted Types included), the host transport, strings, the core loader.
+
+/** Builds an element: h('button', {type: 'button', onclick}, 'text', child, ...). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(name.slice(2), value);
+    } else if (name === 'class') {
+      el.className = value;
+    } else {
+      el.setAttribute(name, value === true ? '' : String(value));
+    }
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+/** Replaces `{name}` placeholders with values. */
+export function format(text, values = {}) {
+  return String(text).replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+}
+
+/** An Error from a transport, carrying the server's (or the network's) code. */
+export class TransportError extends Error {
+  constructor(code, message, status = 0) {
+    super(message || code);
+    this.name = 'Mail2faTransportError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/**
+ * A transport over HTTP endpoints, configured from an element's attributes:
+ *   endpoint-<action>  the URL each action POSTs to (start, confirm, cancel, list, revoke, create, ...)
+ *   csrf-token         the host page's anti-CSRF token
+ *   csrf-header        the header it travels in (default X-CSRF-Token; "" for none)
+ *   csrf-field         also send it as this body field (e.g. Roundcube's _token)
+ *   encoding           json (default) or form (application/x-www-form-urlencoded, for PHP $_POST)
+ * Every request is a same-origin POST; the response must be JSON. A non-2xx status or a body
+ * with an `error` object becomes a TransportError with the server's error code.
+ */
+export function endpointTransport(el) {
+  return async function send(action, body = {}) {
+    const url = el.getAttribute(`endpoint-${action}`);
+    if (!url) throw new TransportError('no_endpoint', `no endpoint-${action} attribute`);
+    const token = el.getAttribute('csrf-token');
+    const header = el.hasAttribute('csrf-header') ? el.getAttribute('csrf-header') : 'X-CSRF-Token';
+    const field = el.getAttribute('csrf-field');
+    const fields = { ...body };
+    if (token && field) fields[field] = token;
+    const headers = { Accept: 'application/json' };
+    if (token && header) headers[header] = token;
+    let payload;
+    if (el.getAttribute('encoding') === 'form') {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      payload = new URLSearchParams(
+        Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+      ).toString();
+    } else {
+      headers['Content-Type'] = 'application/json';
+      payload = JSON.stringify(fields);
+    }
+    let response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: payload,
+        credentials: 'same-origin',
+        cache: 'no-store',
+        redirect: 'error',
+      });
+    } catch {
+      throw new TransportError('network', 'the server could not be reached');
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    if (!response.ok || data === null || (data.error && typeof data.error === 'object')) {
+      const code = data?.error?.code || (response.status === 403 ? 'forbidden' : 'server_error');
+      throw new TransportError(code, data?.error?.message, response.status);
+    }
+    return data;
+  };
+}
+
+/**
+ * The transport an element uses: its `transport` property when the host set one
+ * (an object of async functions by action name, e.g. {start, confirm, cancel}),
+ * else its endpoint-* attributes.
+ */
+export function transportOf(el) {
+  const custom = el.transport;
+  if (custom && typeof custom === 'object') {
+    return async (action, body) => {
+      if (typeof custom[action] !== 'function') {
+        throw new TransportError('no_endpoint', `the transport has no ${action} function`);
+      }
+      return custom[action](body);
+    };
+  }
+  return endpointTransport(el);
+}
+
+/** Strings: defaults, then the `strings` attribute (JSON), then the `strings` property. */
+export function stringsOf(el, defaults) {
+  let fromAttr = {};
+  const attr = el.getAttribute('strings');
+  if (attr) {
+    try {
+      fromAttr = JSON.parse(attr);
+    } catch {
+      fromAttr = {};
+    }
+  }
+  return { ...defaults, ...fromAttr, ...(el.strings || {}) };
+}
+
+const here = import.meta.url;
+
+/** Adds the components' stylesheet to a shadow root (a <link>, allowed by style-src 'self'). */
+export function attachStyles(el, root) {
+  const href = el.getAttribute('css-src') || new URL('./mail2fa.css', here).href;
+  root.append(h('link', { rel: 'stylesheet', href }));
+}
+
+let corePromise = null;
+
+/**
+ * Loads the mail2fa module once per page: the wasm-bindgen glue (`core-src`, default
+ * ./mail2fa.js beside this file) and the module (`wasm-src`, default ./mail2fa.wasm),
+ * instantiated with streaming compile. A host may instead set `Mail2faCore.load` to a
+ * function returning an object with the typed API (qrSvg, otpauthParse), e.g. from the
+ * npm package's browser entry.
+ */
+export const Mail2faCore = {
+  load: null,
+  get(el) {
+    if (!corePromise) {
+      corePromise = (async () => {
+        if (typeof Mail2faCore.load === 'function') return Mail2faCore.load();
+        const glue = el.getAttribute('core-src') || new URL('./mail2fa.js', here).href;
+        const wasm = el.getAttribute('wasm-src') || new URL('./mail2fa.wasm', here).href;
+        const mod = await import(glue);
+        await mod.default({ module_or_path: wasm });
+        return mod;
+      })();
+      corePromise.catch(() => {
+        corePromise = null;
+      });
+    }
+    return corePromise;
+  },
+};
