@@ -10,32 +10,40 @@ WASM_TARGET := wasm32-unknown-unknown
 WASM_RAW := target/$(WASM_TARGET)/release/mail2fa_wasm.wasm
 # Paths differ between clones and machines; remapping them keeps the module byte-identical.
 WASM_RUSTFLAGS := --remap-path-prefix=$(ROOT)=/mail2fa --remap-path-prefix=$(CARGO_HOME)=/cargo --remap-path-prefix=$(HOME)/.rustup=/rustup
+# wasm-opt from the npm package binaryen (pinned in package.json, installed by npm ci):
+# Debian 12's binaryen 108 writes the export of wasm-bindgen's externref table with the
+# index of the funcref table, so the typed API failed to load in every JS runtime.
+WASM_OPT := node_modules/.bin/wasm-opt
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all wasm test test-rust test-node lint repro-check clean
+.PHONY: all wasm test test-rust test-node test-ui demo lint repro-check clean
 
 all: wasm
 
 wasm: dist/mail2fa.wasm
 
-dist/mail2fa.wasm: $(shell find crates/mail2fa-core crates/mail2fa-wasm -name '*.rs' -o -name Cargo.toml) Cargo.toml Cargo.lock
+dist/mail2fa.wasm: $(shell find crates/mail2fa-core crates/mail2fa-wasm -name '*.rs' -o -name Cargo.toml) Cargo.toml Cargo.lock | $(WASM_OPT)
 	RUSTFLAGS="$(WASM_RUSTFLAGS)" cargo build --release --locked --target $(WASM_TARGET) -p mail2fa-wasm
 	rm -rf build/bindgen && mkdir -p build/bindgen dist
 	wasm-bindgen --target web --out-dir build/bindgen --out-name mail2fa $(WASM_RAW)
-	wasm-opt $(WASM_OPT_FLAGS) build/bindgen/mail2fa_bg.wasm -o build/mail2fa.opt.wasm
+	$(WASM_OPT) $(WASM_OPT_FLAGS) build/bindgen/mail2fa_bg.wasm -o build/mail2fa.opt.wasm
 	cp build/bindgen/mail2fa.js dist/mail2fa.js
 	cp build/bindgen/mail2fa.d.ts dist/mail2fa.d.ts
 	cp build/mail2fa.opt.wasm dist/mail2fa.wasm
 	cd dist && sha256sum mail2fa.wasm > mail2fa.wasm.sha256
 	@echo "dist/mail2fa.wasm: $$(stat -c %s dist/mail2fa.wasm) bytes, sha256 $$(cut -d' ' -f1 dist/mail2fa.wasm.sha256)"
 
+$(WASM_OPT):
+	npm ci --no-audit --no-fund
+	@test -x $@ || { echo "$@ missing after npm ci"; exit 1; }
+
 # Builds the module a second time from scratch in another target dir and checks the bytes match.
 repro-check: dist/mail2fa.wasm
 	rm -rf build/repro
 	RUSTFLAGS="$(WASM_RUSTFLAGS)" CARGO_TARGET_DIR=build/repro/target cargo build --release --locked --target $(WASM_TARGET) -p mail2fa-wasm
 	wasm-bindgen --target web --out-dir build/repro/bindgen --out-name mail2fa build/repro/target/$(WASM_TARGET)/release/mail2fa_wasm.wasm
-	wasm-opt $(WASM_OPT_FLAGS) build/repro/bindgen/mail2fa_bg.wasm -o build/repro/mail2fa.wasm
+	$(WASM_OPT) $(WASM_OPT_FLAGS) build/repro/bindgen/mail2fa_bg.wasm -o build/repro/mail2fa.wasm
 	cmp dist/mail2fa.wasm build/repro/mail2fa.wasm
 	@echo "repro-check: two clean builds give the same sha256 $$(sha256sum < build/repro/mail2fa.wasm | cut -d' ' -f1)"
 
@@ -49,7 +57,17 @@ test-rust:
 test-node: dist/mail2fa.wasm
 	node --test tests/node/
 
-test: lint test-rust test-node repro-check
+# The browser suite: the demo and <mail2fa-enroll> in headless Chromium (www/test/).
+test-ui: dist/mail2fa.wasm | $(WASM_OPT)
+	node plugins-js/scripts/copy-dist.mjs
+	node --test --test-concurrency=1 www/test/*.test.mjs
+
+# The reference JS webmail demo on 127.0.0.1 (MAIL2FA_DEMO_PORT, default 8025).
+demo: dist/mail2fa.wasm | $(WASM_OPT)
+	node plugins-js/scripts/copy-dist.mjs
+	node www/demo/server.mjs
+
+test: lint test-rust test-node test-ui repro-check
 
 clean:
 	rm -rf build dist target
