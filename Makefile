@@ -17,7 +17,7 @@ WASM_OPT := node_modules/.bin/wasm-opt
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all wasm test test-rust test-node test-ui demo lint repro-check clean
+.PHONY: all wasm test test-rust test-node test-js test-ui demo lint repro-check clean
 
 all: wasm
 
@@ -57,6 +57,13 @@ test-rust:
 test-node: dist/mail2fa.wasm
 	node --test tests/node/
 
+# The npm package (plugins-js/): vectors through its typed API and the raw ABI, the server
+# flow and storage race, the README example; then the packed tarball installed into a fresh
+# project, imported from Node and from a Vite page in headless Chromium (plugins-js/test-pack/).
+test-js: dist/mail2fa.wasm | $(WASM_OPT)
+	node plugins-js/scripts/copy-dist.mjs
+	cd plugins-js && node --test test/ && node --test test-pack/
+
 # The browser suite: the demo and <mail2fa-enroll> in headless Chromium (www/test/).
 test-ui: dist/mail2fa.wasm | $(WASM_OPT)
 	node plugins-js/scripts/copy-dist.mjs
@@ -67,7 +74,7 @@ demo: dist/mail2fa.wasm | $(WASM_OPT)
 	node plugins-js/scripts/copy-dist.mjs
 	node www/demo/server.mjs
 
-test: lint test-rust test-node test-ui repro-check
+test: lint test-rust test-node test-js test-ui repro-check
 
 clean:
 	rm -rf build dist target

@@ -1,8 +1,11 @@
 // Copies the one build artifact (../dist/mail2fa.wasm, byte for byte) and its wasm-bindgen
 // glue into the package. Run by `npm install` in the repo (prepare) and before `npm pack`.
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+
+const GLUE_DEFAULT_URL = "new URL('mail2fa_bg.wasm', import.meta.url)";
+const PACKAGE_WASM_URL = "new URL('../mail2fa.wasm', import.meta.url)";
 
 const pkg = fileURLToPath(new URL('../', import.meta.url));
 const dist = fileURLToPath(new URL('../../dist/', import.meta.url));
@@ -23,5 +26,14 @@ if (actual !== expected) {
 mkdirSync(`${pkg}glue`, { recursive: true });
 copyFileSync(`${dist}mail2fa.wasm`, `${pkg}mail2fa.wasm`);
 copyFileSync(`${dist}mail2fa.wasm.sha256`, `${pkg}mail2fa.wasm.sha256`);
-copyFileSync(`${dist}mail2fa.js`, `${pkg}glue/mail2fa.js`);
+// The glue's own fallback URL names wasm-bindgen's default file name, which this package
+// does not ship; point it at the package's mail2fa.wasm so bundlers that scan
+// `new URL(..., import.meta.url)` (Vite, webpack, Rollup) find one real file and warn of none.
+const glue = readFileSync(`${dist}mail2fa.js`, 'utf8');
+const parts = glue.split(GLUE_DEFAULT_URL);
+if (parts.length !== 2) {
+  console.error(`mail2fa: expected the glue to contain ${GLUE_DEFAULT_URL} exactly once`);
+  process.exit(1);
+}
+writeFileSync(`${pkg}glue/mail2fa.js`, parts.join(PACKAGE_WASM_URL));
 console.log(`mail2fa: copied mail2fa.wasm (${wasm.length} bytes, sha256 ${actual}) and its glue`);
