@@ -81,7 +81,7 @@ export function inbox(session, status) {
   const banner =
     status.state === 'enabled'
       ? ''
-      : `<p class="notice">Two-factor authentication is off for your account. <a href="/security">Turn it on</a>.</p>`;
+      : `<p class="notice">Two-factor authentication is off for your account. <a href="/security?start=1">Turn it on</a>.</p>`;
   return layout(
     'Inbox',
     `<h1>Inbox</h1>
@@ -102,7 +102,7 @@ const NOTICES = {
   disabled: 'Two-factor authentication is off.',
 };
 
-export function security(session, status, { notice = '', error = '' } = {}) {
+export function security(session, status, { notice = '', error = '', start = false } = {}) {
   const note = NOTICES[notice] ? `<p class="notice" role="status">${esc(NOTICES[notice])}</p>` : '';
   const enabled = status.state === 'enabled';
   const totp = status.totp;
@@ -125,7 +125,7 @@ export function security(session, status, { notice = '', error = '' } = {}) {
   core-src="/assets/mail2fa.js"
   wasm-src="/assets/mail2fa.wasm"
   css-src="/assets/mail2fa.css"
-  print-css-src="/assets/mail2fa-print.css"></mail2fa-enroll>`;
+  print-css-src="/assets/mail2fa-print.css"${start ? ' autostart' : ''}></mail2fa-enroll>`;
   return layout('Security', `<h1>Security</h1>\n${note}\n${section}`, {
     session,
     scripts: enabled ? [] : ['/assets/mail2fa-enroll.js'],

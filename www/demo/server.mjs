@@ -185,7 +185,10 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
       return html(res, pages.inbox(session, await mfa.status(user)), 200, setCookie);
     }
     if (path === '/security' && method === 'GET') {
-      return html(res, pages.security(session, await mfa.status(user), { notice: url.searchParams.get('notice') }), 200, setCookie);
+      return html(res, pages.security(session, await mfa.status(user), {
+          notice: url.searchParams.get('notice'),
+          start: url.searchParams.get('start') === '1',
+        }), 200, setCookie);
     }
     if (path === '/security/disable' && method === 'POST') {
       const result = await mfa.disable(user, String(body.code || ''));

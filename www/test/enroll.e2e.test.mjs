@@ -4,6 +4,8 @@
 // axe-core checks every step; a screenshot of each step goes to tests/artifacts/enroll/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import {
   launchBrowser,
   startDemo,
@@ -11,6 +13,7 @@ import {
   zbar,
   oathtool,
   artifactPath,
+  REPO,
 } from './helpers.mjs';
 
 let demo;
@@ -209,6 +212,26 @@ test('login now needs the second factor; nothing of the inbox before it', async 
     await assertAccessible(page, 'inbox');
     await shot(page, '09-inbox');
     assert.deepEqual(cspViolations, [], 'no CSP violation or page error');
+  } finally {
+    await close();
+  }
+});
+
+test('admin reset: the very next login has no second step', async () => {
+  assert.ok(secret, 'enrollment ran first');
+  const run = (...args) =>
+    execFileSync(process.execPath, [join(REPO, 'www/demo/admin.mjs'), ...args], {
+      env: { ...process.env, MAIL2FA_DEMO_DIR: demo.dir },
+      encoding: 'utf8',
+    });
+  assert.equal(JSON.parse(run('status', demo.user)).state, 'enabled');
+  assert.match(run('reset', demo.user), /reset \(off\)/);
+  assert.equal(JSON.parse(run('status', demo.user)).state, 'disabled');
+  const { context, close } = await launchBrowser();
+  try {
+    const page = await newPage(context);
+    await signIn(page);
+    assert.equal(new URL(page.url()).pathname, '/inbox');
   } finally {
     await close();
   }
