@@ -113,7 +113,7 @@ export class TOTP {
 }
 
 /** Anything with Web Crypto's getRandomValues. */
-export interface RandomSource { getRandomValues<T extends ArrayBufferView | null>(array: T): T }
+export interface RandomSource { getRandomValues(array: Uint8Array): unknown }
 /** `length` fresh random bytes (default 32) as standard base64. */
 export function randomBase64(length?: number, random?: RandomSource): string;
 /** A new site key: 32 random bytes; generate once and keep it in your configuration. */

@@ -1,0 +1,86 @@
+// Benchmark (not a test): verifying one TOTP code, µs per call, mail2fa vs the npm packages
+// otpauth and otplib in the same process, same 160-bit secret, SHA1, 6 digits, 30 s, a window
+// of ±1 step, the code of the current step; plus the module's init time in fresh processes.
+//   node bench/js-verify.mjs            (from the repo root, after npm ci and make wasm)
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import * as OTPAuth from 'otpauth';
+import { verifySync as otplibVerifySync } from 'otplib';
+import * as mail2fa from 'mail2fa';
+
+const SECRET_160 = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'; // 32 base32 characters: 160 bits
+const NOW = 1_800_000_015; // seconds
+const KEYS = [{ id: 'k1', key: Buffer.alloc(32, 7).toString('base64') }];
+const ENTROPY = Buffer.alloc(32, 9).toString('base64');
+const BATCH = 2_000;
+const BATCHES = 15;
+
+/** Median µs per call over BATCHES batches of BATCH calls, after a warm-up. */
+function measure(fn) {
+  for (let i = 0; i < BATCH; i++) fn();
+  const perCall = [];
+  for (let b = 0; b < BATCHES; b++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < BATCH; i++) fn();
+    perCall.push(Number(process.hrtime.bigint() - start) / 1e3 / BATCH);
+  }
+  perCall.sort((a, b) => a - b);
+  return perCall[Math.floor(BATCHES / 2)];
+}
+
+function initTimes(runs = 7) {
+  const script = `
+    const t0 = performance.now();
+    const m = await import('mail2fa');
+    const t1 = performance.now();
+    await m.init();
+    const t2 = performance.now();
+    m.totpCode({ secret: '${SECRET_160}', time: 59 });
+    const t3 = performance.now();
+    console.log(JSON.stringify({ importMs: t1 - t0, initMs: t2 - t1, firstCallMs: t3 - t2 }));`;
+  const rows = [];
+  for (let i = 0; i < runs; i++) {
+    rows.push(JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })));
+  }
+  const median = (key) => rows.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs / 2)];
+  return { importMs: median('importMs'), initMs: median('initMs'), firstCallMs: median('firstCallMs') };
+}
+
+await mail2fa.init();
+const code = mail2fa.totpCode({ secret: SECRET_160, time: NOW }).code;
+const uri = mail2fa.otpauthBuild({ account: 'bench', secret: SECRET_160 }).uri;
+const { record } = mail2fa.totpImport({ user: 'bench', keys: KEYS, uri, time: NOW - 100, entropy: ENTROPY });
+
+// Every contestant must accept the same code, or the comparison means nothing.
+const otpauthTotp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(SECRET_160), algorithm: 'SHA1', digits: 6, period: 30 });
+const checks = {
+  'mail2fa totpVerify (full op: open sealed record, 3 steps, new record)': () =>
+    mail2fa.totpVerify({ user: 'bench', keys: KEYS, record, code, time: NOW, window: 1 }).accepted,
+  'mail2fa call({op: "totp.verify"})': () =>
+    mail2fa.call({ op: 'totp.verify', user: 'bench', keys: KEYS, record, code, time: NOW, window: 1 }).accepted,
+  'mail2fa totpCode (one HMAC, no record; lower bound of a call)': () =>
+    mail2fa.totpCode({ secret: SECRET_160, time: NOW }).code === code,
+  'otpauth TOTP.validate': () => otpauthTotp.validate({ token: code, timestamp: NOW * 1000, window: 1 }) === 0,
+  'otplib verifySync': () =>
+    otplibVerifySync({ secret: SECRET_160, token: code, epoch: NOW, epochTolerance: 30 }).valid,
+};
+for (const [name, fn] of Object.entries(checks)) {
+  if (fn() !== true) throw new Error(`${name} did not accept the code`);
+}
+
+const results = Object.fromEntries(Object.entries(checks).map(([name, fn]) => [name, measure(fn)]));
+const fasterReference = Math.min(results['otpauth TOTP.validate'], results['otplib verifySync']);
+const init = initTimes();
+
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+console.log(`machine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.release()}`);
+console.log(`mail2fa.wasm: ${mail2fa.version().version}; batches ${BATCHES} × ${BATCH} calls, median\n`);
+console.log('| verify one code | µs/call | × faster of otpauth/otplib |');
+console.log('| --- | ---: | ---: |');
+for (const [name, us] of Object.entries(results)) {
+  console.log(`| ${name} | ${us.toFixed(2)} | ${(us / fasterReference).toFixed(2)} |`);
+}
+console.log(`\n| module init (fresh process, median of 7) | ms |\n| --- | ---: |`);
+console.log(`| import 'mail2fa' (Node entry + glue) | ${init.importMs.toFixed(2)} |`);
+console.log(`| await init() (read mail2fa.wasm, compile, instantiate) | ${init.initMs.toFixed(2)} |`);
+console.log(`| first call (totpCode) | ${init.firstCallMs.toFixed(2)} |`);
