@@ -179,4 +179,6 @@ export class Mail2fa {
   importUri(user: string, uri: string, options?: { replace?: boolean }): Promise<{ state: State }>;
   exportUri(user: string): Promise<string>;
   rotateKey(user: string): Promise<{ resealed: number }>;
+  /** Admin reset: a new empty record (2FA off until the user enrolls again); false when there was none. */
+  adminReset(user: string): Promise<boolean>;
 }

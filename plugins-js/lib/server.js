@@ -3,6 +3,7 @@
 import {
   Mail2faError,
   randomBase64,
+  recordNew,
   recordStatus,
   recordRotateKey,
   totpEnroll,
@@ -99,12 +100,12 @@ export class Mail2fa {
    * record it returns with compare-and-set; when another request won the race, reads again
    * and lets the core decide again on the newer record.
    */
-  async #update(user, step) {
+  async #update(user, step, { replace = false } = {}) {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const row = await this.#storage.get(user);
       const result = step(row ? row.record : null);
       const next = result.record;
-      const changed = next && (!row || next.rev !== row.record.rev);
+      const changed = next && (!row || replace || next.rev !== row.record.rev);
       if (!changed) return result;
       if (await this.#storage.compareAndSet(user, row ? row.version : null, next)) return result;
     }
@@ -226,5 +227,24 @@ export class Mail2fa {
         : { resealed: 0, record: null },
     );
     return { resealed: result.resealed };
+  }
+
+  /**
+   * Admin reset (the user lost their phone and codes): replaces the record with a new empty
+   * one from the core (`record.new`), so the next login has no second step until the user
+   * enrolls again. Resolves false when the user had no record.
+   */
+  async adminReset(user) {
+    this.#context(user);
+    let had = false;
+    await this.#update(
+      user,
+      (record) => {
+        had = record !== null;
+        return had ? recordNew({ time: this.#time() }) : { record: null };
+      },
+      { replace: true },
+    );
+    return had;
   }
 }

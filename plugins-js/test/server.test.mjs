@@ -103,6 +103,23 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     assert.equal((await onlyNew.verifyLogin('carol', codeAt('JBSWY3DPEHPK3PXP', clock.now))).ok, true);
   });
 
+  test(`${kind}: admin reset turns 2FA off, even when the record no longer opens`, async () => {
+    const storage = makeStorage();
+    const { mfa, clock } = site(storage);
+    const secret = await enable(mfa, clock, 'frank');
+    assert.equal(await mfa.adminReset('nobody'), false);
+    assert.equal(await mfa.adminReset('frank'), true);
+    assert.deepEqual(await mfa.beginLogin('frank'), { required: false, state: 'disabled' });
+    clock.now += 30_000;
+    await assert.rejects(mfa.verifyLogin('frank', codeAt(secret, clock.now)), { code: 'not_enabled' });
+    // A record sealed under keys the site lost: reset is the way back.
+    const lost = new Mail2fa({ keys: [generateKey('k9')], storage, now: () => clock.now });
+    await enable(lost, clock, 'gina');
+    assert.deepEqual(await mfa.beginLogin('gina'), { required: true, state: 'enabled', error: 'unknown_key_id' });
+    assert.equal(await mfa.adminReset('gina'), true);
+    assert.deepEqual(await mfa.beginLogin('gina'), { required: false, state: 'disabled' });
+  });
+
   test(`${kind}: a record that does not open keeps 2FA required (fails closed)`, async () => {
     const storage = makeStorage();
     const { mfa, clock } = site(storage);

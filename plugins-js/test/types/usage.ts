@@ -70,6 +70,8 @@ async function flow(): Promise<void> {
   console.log((await mfa.confirm(user, '123456')).ok, (await mfa.disable(user, '123456')).reason);
   console.log((await mfa.cancelEnrollment(user)).state, (await mfa.importUri(user, e.uri, { replace: true })).state);
   console.log(await mfa.exportUri(user), (await mfa.rotateKey(user)).resealed, (await mfa.status(user)).state);
+  const wasReset: boolean = await mfa.adminReset(user);
+  console.log(wasReset);
   try {
     await onSqlite.verifyLogin(user, '1');
   } catch (error) {
