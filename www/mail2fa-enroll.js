@@ -92,6 +92,12 @@ export class Mail2faEnroll extends HTMLElement {
   constructor() {
     super();
     this.transport = this.transport ?? null; // keeps a property set before the upgrade
+    if (Object.hasOwn(this, 'strings')) {
+      // Set before the element was defined: move it behind the accessor.
+      const early = this.strings;
+      delete this.strings;
+      this._strings = early;
+    }
     this._uid = `m2fe${++ids}`;
     this._state = null;
     this._busy = false;
@@ -117,6 +123,16 @@ export class Mail2faEnroll extends HTMLElement {
 
   disconnectedCallback() {
     this._forget();
+  }
+
+  /** Overrides of ENROLL_STRINGS; setting it re-renders the current step in place. */
+  get strings() {
+    return this._strings;
+  }
+
+  set strings(value) {
+    this._strings = value && typeof value === 'object' ? value : undefined;
+    if (this._step && this.shadowRoot) this._show(this._step, { focus: false });
   }
 
   get s() {
@@ -162,7 +178,7 @@ export class Mail2faEnroll extends HTMLElement {
   }
 
   /** Renders a step: a section whose heading takes focus, so screen readers announce it. */
-  _show(step) {
+  _show(step, { focus = true } = {}) {
     const s = this.s;
     this._setError('');
     this._step = step;
@@ -215,9 +231,9 @@ export class Mail2faEnroll extends HTMLElement {
     section.dataset.step = step;
     this._main.replaceChildren(section);
     this.setAttribute('step', step);
-    this._emit('step', { step });
+    if (focus) this._emit('step', { step });
     // Focus the heading after the section is in the document (the first step only when asked).
-    if (step !== 'intro' || this.hasAttribute('autofocus')) {
+    if (focus && (step !== 'intro' || this.hasAttribute('autofocus'))) {
       section.querySelector('h2').focus();
     }
   }

@@ -1,0 +1,15 @@
+// Copies the <mail2fa-enroll> component from the repository's www/ into enroll/, for the
+// `mail2fa/enroll` subpath. Run by `npm install` in the repo (prepare) and before `npm pack`.
+import { copyFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const pkg = fileURLToPath(new URL('../enroll/', import.meta.url));
+const www = fileURLToPath(new URL('../../www/', import.meta.url));
+const FILES = ['mail2fa-enroll.js', 'mail2fa-ui.js', 'mail2fa.css', 'mail2fa-print.css'];
+
+if (!existsSync(`${www}mail2fa-enroll.js`)) {
+  console.warn('mail2fa: ../www/mail2fa-enroll.js not found; enroll/ not refreshed');
+  process.exit(0);
+}
+for (const file of FILES) copyFileSync(`${www}${file}`, `${pkg}${file}`);
+console.log(`mail2fa: copied the enroll component (${FILES.join(', ')})`);
