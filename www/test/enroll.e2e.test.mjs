@@ -211,6 +211,15 @@ test('login now needs the second factor; nothing of the inbox before it', async 
     await page.getByText('Ada Lovelace').waitFor();
     await assertAccessible(page, 'inbox');
     await shot(page, '09-inbox');
+
+    // Turning 2FA off needs a current code: a wrong one leaves it on, with an announced error.
+    await page.getByRole('link', { name: 'Security' }).first().click();
+    await page.getByLabel('Current code from your app').fill('000000');
+    await page.getByRole('button', { name: 'Turn off two-factor authentication' }).click();
+    await page.getByRole('alert').filter({ hasText: 'still on' }).waitFor();
+    assert.equal((await demo.mfa.status(demo.user)).state, 'enabled');
+    await assertAccessible(page, 'security (2FA on)');
+    await shot(page, '10-security-enabled');
     assert.deepEqual(cspViolations, [], 'no CSP violation or page error');
   } finally {
     await close();
