@@ -1,12 +1,12 @@
 // Admin tool of the demo: `node www/demo/admin.mjs status|reset|list [user]`.
 // Works on the same state directory as the server (MAIL2FA_DEMO_DIR, default build/demo),
 // also while it runs: SQLite's WAL mode and compare-and-set keep both consistent.
-// `reset` turns two-factor authentication off at once: the user's record is replaced by a
-// new empty one (core op record.new), so the very next login has no second step.
+// `reset` turns two-factor authentication off at once (Mail2fa#adminReset: the record is
+// replaced by a new empty one from the core), so the very next login has no second step.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { Mail2fa, recordNew } from 'mail2fa';
+import { Mail2fa } from 'mail2fa';
 import { SqliteStorage } from 'mail2fa/sqlite';
 import { openDemoState } from './state.mjs';
 
@@ -29,16 +29,6 @@ const state = openDemoState(resolve(dir, 'demo.sqlite'));
 const storage = new SqliteStorage(state.db);
 const mfa = new Mail2fa({ keys: state.siteKeys(), storage });
 
-async function reset(name) {
-  for (let attempt = 0; attempt < 16; attempt++) {
-    const row = await storage.get(name);
-    if (!row) return false;
-    const { record } = recordNew({ time: Math.floor(Date.now() / 1000) });
-    if (await storage.compareAndSet(name, row.version, record)) return true;
-  }
-  throw new Error('the record kept changing; try again');
-}
-
 try {
   if (command === 'list') {
     for (const name of state.users()) {
@@ -49,7 +39,7 @@ try {
     const status = await mfa.status(user);
     console.log(JSON.stringify({ user, ...status }, null, 2));
   } else {
-    const changed = await reset(user);
+    const changed = await mfa.adminReset(user);
     console.log(changed ? `${user}: two-factor authentication reset (off)` : `${user}: had no two-factor record; nothing to do`);
   }
 } finally {
