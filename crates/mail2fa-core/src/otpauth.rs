@@ -72,6 +72,9 @@ impl KeyUri {
             check_name(issuer, "issuer", false)?;
             uri.extend(utf8_percent_encode(issuer, COMPONENT));
             uri.push(':');
+        } else if self.account.contains(':') {
+            // An empty issuer prefix, so the account's own ':' is not read as the separator.
+            uri.push(':');
         }
         uri.extend(utf8_percent_encode(&self.account, COMPONENT));
         uri.push_str("?secret=");
@@ -120,10 +123,12 @@ impl KeyUri {
         let (label, query) = rest.split_once('?').unwrap_or((rest, ""));
 
         let label = decode(label, "label")?;
+        // Spaces around the issuer and before the account are layout, not part of them.
         let (label_issuer, account) = match label.split_once(':') {
-            Some((issuer, account)) => (Some(String::from(issuer.trim())), account.trim_start()),
+            Some((issuer, account)) => (Some(String::from(issuer.trim())), account),
             None => (None, label.as_str()),
         };
+        let account = account.trim_start();
         if account.is_empty() {
             return Err(Error::new(
                 ErrorCode::InvalidLabel,
@@ -167,14 +172,14 @@ impl KeyUri {
         };
         check_secret_len(&secret, MIN_IMPORTED_SECRET_BYTES)?;
 
-        let issuer = match (label_issuer, issuer) {
+        let issuer = match (label_issuer, issuer.as_deref().map(str::trim)) {
             (Some(a), Some(b)) if a != b => {
                 return Err(Error::new(
                     ErrorCode::IssuerMismatch,
                     "the label's issuer differs from the issuer parameter",
                 ))
             }
-            (a, b) => b.or(a).filter(|i| !i.is_empty()),
+            (a, b) => b.map(String::from).or(a).filter(|i| !i.is_empty()),
         };
         if let Some(i) = &issuer {
             check_name(i, "issuer", false)?;
@@ -309,6 +314,33 @@ mod tests {
         assert_eq!(
             code("otpauth://totp/%FF?secret=GEZDGNBVGY3TQOJQ"),
             ErrorCode::InvalidLabel
+        );
+    }
+
+    /// Found by `fuzz/` (target `otpauth`): a parsed key must build a URI that parses
+    /// back to the same key.
+    #[test]
+    fn parsed_keys_round_trip() {
+        for uri in [
+            // issuer parameter with a trailing space (the label's issuer is trimmed)
+            "otpauth://totp/ACME%20om?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXCOZ&issuer=ACME%20",
+            // account with leading spaces and the issuer only as a parameter
+            "otpauth://totp/%20%20bob?secret=GEZDGNBVGY3TQOJQ&issuer=Mail",
+            // account containing ':' after an empty label issuer
+            "otpauth://totp/::bob?secret=GEZDGNBVGY3TQOJQ",
+            "otpauth://totp/%3Aa%3Ab?secret=GEZDGNBVGY3TQOJQ",
+        ] {
+            let key = KeyUri::parse(uri).unwrap();
+            let built = key.to_uri().unwrap();
+            assert_eq!(KeyUri::parse(&built).unwrap(), key, "{uri} -> {built}");
+        }
+        let k = KeyUri::parse("otpauth://totp/x?secret=GEZDGNBVGY3TQOJQ&issuer=%20A%20").unwrap();
+        assert_eq!(k.issuer.as_deref(), Some("A"));
+        let k = KeyUri::parse("otpauth://totp/::bob?secret=GEZDGNBVGY3TQOJQ").unwrap();
+        assert_eq!((k.issuer, k.account.as_str()), (None, ":bob"));
+        assert_eq!(
+            key(None, "a:b").to_uri().unwrap(),
+            "otpauth://totp/:a%3Ab?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=SHA1&digits=6&period=30"
         );
     }
 
