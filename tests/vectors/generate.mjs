@@ -92,7 +92,8 @@ const verify = [
   {
     name: 'same step again is a replay (RFC 6238 5.2)',
     request: check('totp.verify', sealedEnabled(step0), code(T0), T0),
-    response: { ok: true, accepted: false, reason: 'replayed', record: { rev: 3, totp: { last_step: step0 } } },
+    // A refused code is counted by the attempt limiter, so rev moves (the host writes it).
+    response: { ok: true, accepted: false, reason: 'replayed', record: { rev: 4, totp: { last_step: step0 }, limiter: { failures: [T0] } } },
   },
   {
     name: 'an older step than the last accepted is a replay even inside the window',
@@ -117,7 +118,7 @@ const verify = [
   {
     name: 'window 1: two steps back refused',
     request: check('totp.verify', fresh, code(T0 - 60), T0),
-    response: { ok: true, accepted: false, reason: 'wrong_code', record: { rev: 3 } },
+    response: { ok: true, accepted: false, reason: 'wrong_code', record: { rev: 4, limiter: { failures: [T0] } } },
   },
   {
     name: 'window 1: two steps ahead refused',
@@ -152,7 +153,7 @@ const verify = [
   {
     name: 'a trailing letter makes a malformed code, never parsed',
     request: check('totp.verify', fresh, code(T0).slice(0, 5) + 'x', T0),
-    response: { ok: true, accepted: false, reason: 'malformed', record: { rev: 3 } },
+    response: { ok: true, accepted: false, reason: 'malformed', record: { rev: 4, limiter: { failures: [T0] } } },
   },
   {
     name: 'a leading space with five digits is malformed',

@@ -62,6 +62,18 @@ pub enum ErrorCode {
     NoPendingEnrollment,
     /// The record already has an enabled factor and the request did not ask to replace it.
     AlreadyEnabled,
+    /// The site policy does not allow this method (backup codes, trusted devices, app passwords).
+    MethodNotAllowed,
+    /// A per-user cap is reached (app passwords, trusted devices).
+    LimitReached,
+    /// A feature the request asks for is turned off by the policy (e.g. device trust with 0 days).
+    FeatureDisabled,
+    /// Text is not a password hash this core reads (argon2id or argon2i in PHC form).
+    UnsupportedHash,
+    /// A password hash with parameters beyond the core's limits (a memory or time bomb).
+    HashParamsRefused,
+    /// The import source is malformed or holds nothing to import.
+    InvalidImport,
 }
 
 impl ErrorCode {
@@ -94,6 +106,12 @@ impl ErrorCode {
             ErrorCode::NotEnabled => "not_enabled",
             ErrorCode::NoPendingEnrollment => "no_pending_enrollment",
             ErrorCode::AlreadyEnabled => "already_enabled",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::LimitReached => "limit_reached",
+            ErrorCode::FeatureDisabled => "feature_disabled",
+            ErrorCode::UnsupportedHash => "unsupported_hash",
+            ErrorCode::HashParamsRefused => "hash_params_refused",
+            ErrorCode::InvalidImport => "invalid_import",
         }
     }
 }

@@ -24,10 +24,19 @@
 extern crate alloc;
 
 pub mod api;
+pub mod app_password;
+pub mod backup;
+pub mod device;
 pub mod encoding;
 pub mod entropy;
 pub mod error;
+pub mod import;
+pub mod label;
+pub mod limiter;
+pub mod login;
 pub mod otpauth;
+pub mod phc;
+pub mod policy;
 pub mod record;
 pub mod seal;
 pub mod totp;

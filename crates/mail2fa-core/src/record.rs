@@ -10,8 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
+use crate::app_password::AppPassword;
+use crate::backup::BackupCodes;
+use crate::device::Device;
 use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
+use crate::limiter::Limiter;
 use crate::seal::{open, seal, Keyring, Sealed};
 use crate::totp::{Algorithm, Params};
 
@@ -139,6 +143,18 @@ pub struct Record {
     /// An enrollment waiting for confirmation; replaces `totp` once confirmed.
     #[serde(default)]
     pub pending_totp: Option<TotpFactor>,
+    /// The current set of backup codes (absent until generated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_codes: Option<BackupCodes>,
+    /// App passwords for mail clients (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_passwords: Vec<AppPassword>,
+    /// Trusted devices (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<Device>,
+    /// The attempt limiter (absent when clear).
+    #[serde(default, skip_serializing_if = "Limiter::is_clear")]
+    pub limiter: Limiter,
     /// Fields written by a newer core of the same format, kept so nothing is lost.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -154,6 +170,10 @@ impl Record {
             updated_at: time,
             totp: None,
             pending_totp: None,
+            backup_codes: None,
+            app_passwords: Vec::new(),
+            devices: Vec::new(),
+            limiter: Limiter::default(),
             extra: Map::new(),
         }
     }
@@ -218,6 +238,44 @@ impl Record {
         self.totp.iter_mut().chain(self.pending_totp.iter_mut())
     }
 
+    /// Opens every sealed value, so a record that does not open for this user and
+    /// keyring is refused before anything is changed (fail closed).
+    pub fn check_opens(&self, keyring: &Keyring, user: &str) -> Result<()> {
+        for factor in self.totp.iter().chain(self.pending_totp.iter()) {
+            factor.open_secret(keyring, user)?;
+        }
+        if let Some(codes) = &self.backup_codes {
+            codes.open_key(keyring, user)?;
+        }
+        Ok(())
+    }
+
+    /// Re-seals every sealed value not under the keyring's current key; returns how many.
+    pub fn reseal_all(
+        &mut self,
+        keyring: &Keyring,
+        user: &str,
+        rng: &mut EntropyStream,
+    ) -> Result<u64> {
+        let mut resealed = 0;
+        for factor in self.totp.iter_mut().chain(self.pending_totp.iter_mut()) {
+            resealed += u64::from(factor.reseal(keyring, user, rng)?);
+        }
+        if let Some(codes) = &mut self.backup_codes {
+            resealed += u64::from(codes.reseal(keyring, user, rng)?);
+        }
+        Ok(resealed)
+    }
+
+    /// Removes every factor and credential that only makes sense with 2FA on (backup
+    /// codes, trusted devices) along with TOTP; app passwords and the limiter stay.
+    pub fn disable_2fa(&mut self) {
+        self.totp = None;
+        self.pending_totp = None;
+        self.backup_codes = None;
+        self.devices.clear();
+    }
+
     /// The key ids the record's sealed values use.
     pub fn key_ids(&self) -> Vec<&str> {
         let mut ids: Vec<&str> = self
@@ -225,6 +283,7 @@ impl Record {
             .iter()
             .chain(self.pending_totp.iter())
             .map(|f| f.secret.kid.as_str())
+            .chain(self.backup_codes.iter().map(|c| c.key.kid.as_str()))
             .collect();
         ids.sort_unstable();
         ids.dedup();

@@ -16,16 +16,16 @@ export interface UserRecord { format: 1; rev: number; created_at: number; update
 export interface TotpParams { algorithm?: Algorithm; digits?: number; period?: number }
 /** Fields every op on a user's record takes. */
 export interface UserContext { user: string; keys: SiteKey[] }
-export type RejectReason = "wrong_code" | "replayed" | "malformed";
+export type RejectReason = "wrong_code" | "replayed" | "malformed" | "locked";
 
 export interface TotpCodeRequest extends TotpParams { secret: string; time: number }
 export interface TotpCodeResponse { code: string }
 export interface TotpEnrollRequest extends UserContext, TotpParams { time: number; entropy: string; account?: string; issuer?: string; record?: UserRecord }
 export interface TotpEnrollResponse { uri: string; secret: string; state: State; record: UserRecord }
-export interface TotpCheckRequest extends UserContext { record: UserRecord; code: string; time: number; window?: number }
+export interface TotpCheckRequest extends UserContext { record: UserRecord; code: string; time: number; window?: number; policy?: Policy }
 export interface TotpActivateResponse { activated: boolean; step: number | null; reason: RejectReason | null; state: State; record: UserRecord }
-export interface TotpVerifyResponse { accepted: boolean; step: number | null; reason: RejectReason | null; state: State; record: UserRecord }
-export interface TotpDisableResponse { disabled: boolean; reason: RejectReason | null; state: State; record: UserRecord }
+export interface TotpVerifyResponse { accepted: boolean; step: number | null; reason: RejectReason | null; retry_after: number | null; state: State; record: UserRecord }
+export interface TotpDisableResponse { disabled: boolean; reason: RejectReason | null; retry_after: number | null; state: State; record: UserRecord }
 export interface TotpCancelRequest { record: UserRecord; time: number }
 export interface TotpImportRequest extends UserContext { uri: string; time: number; entropy: string; record?: UserRecord; replace?: boolean }
 export interface RecordResponse { state: State; record: UserRecord }
@@ -47,6 +47,45 @@ export interface QrSvgRequest { text: string; ecc?: "L" | "M" | "Q" | "H" }
 export interface QrSvgResponse { svg: string; version: number; modules: number; ecc: "L" | "M" | "Q" | "H" }
 export interface OpsResponse { ops: string[] }
 export interface VersionResponse { version: string; record_format: number }
+/** The site policy (docs/ops.md "Site policy"); every field optional. */
+export type Method = "totp" | "backup_code" | "trusted_device" | "app_password";
+export interface Policy { mode?: "optional" | "required"; grace_until?: number | null; methods?: Method[]; max_failures?: number; window?: number; lock_base?: number; lock_max?: number; device_days?: number; max_devices?: number; backup_count?: number; max_app_passwords?: number; argon2?: { m?: number; t?: number; p?: number } }
+export type LoginFactor = { type: "totp" | "backup_code" | "trusted_device"; value: string };
+export type Verdict = "not_required" | "enroll_required" | "factor_required" | "ok" | "wrong" | "locked";
+export interface LoginDecideRequest extends UserContext { time: number; record?: UserRecord; policy?: Policy; window?: number; factor?: LoginFactor | null; trust_device?: boolean; user_agent?: string; entropy?: string }
+export interface LoginDecideResponse { verdict: Verdict; method: "totp" | "backup_code" | "trusted_device" | null; reason: string | null; retry_after: number | null; device_id: string | null; device_token: string | null; device_expires_at: number | null; forget_device: boolean; backup_codes_remaining: number | null; enroll_by: number | null; methods: Method[]; state: State; record: UserRecord }
+export interface BackupGenerateRequest extends UserContext { entropy: string; time: number; record: UserRecord; count?: number; policy?: Policy }
+export interface BackupGenerateResponse { codes: string[]; remaining: number; record: UserRecord }
+export interface BackupVerifyRequest extends UserContext { time: number; record: UserRecord; code: string; policy?: Policy }
+export interface BackupVerifyResponse { accepted: boolean; reason: "wrong_code" | "locked" | null; retry_after: number | null; remaining: number; record: UserRecord }
+export interface BackupStatusRequest { record: UserRecord }
+export interface BackupStatusResponse { remaining: number; issued: number | null; created_at: number | null; last_used_at: number | null }
+export interface DeviceTrustRequest { user: string; entropy: string; time: number; record: UserRecord; user_agent?: string; policy?: Policy }
+export interface DeviceTrustResponse { token: string; id: string; expires_at: number; record: UserRecord }
+export interface DeviceListRequest { record: UserRecord; time?: number }
+export interface DeviceInfo { id: string; label: string; created_at: number; last_seen_at: number; expires_at: number; expired: boolean | null }
+export interface DeviceListResponse { devices: DeviceInfo[] }
+export interface RevokeRequest { record: UserRecord; time: number; id: string }
+export interface RevokeResponse { revoked: boolean; record: UserRecord }
+export interface RevokeAllRequest { record: UserRecord; time: number; except?: string }
+export interface RevokeAllResponse { revoked: number; record: UserRecord }
+export interface AppPasswordCreateRequest { entropy: string; time: number; label: string; record?: UserRecord; policy?: Policy }
+export interface AppPasswordCreateResponse { password: string; id: string; phc: string; record: UserRecord }
+export interface AppPasswordListRequest { record: UserRecord }
+export interface AppPasswordInfo { id: string; label: string; created_at: number; last_used_at: number | null; phc: string }
+export interface AppPasswordListResponse { app_passwords: AppPasswordInfo[] }
+export interface AppPasswordVerifyRequest { record: UserRecord; password: string; time: number }
+export interface AppPasswordVerifyResponse { valid: boolean; id: string | null; record: UserRecord }
+export interface PasswordChangedRequest { record: UserRecord; time: number }
+export interface PasswordChangedResponse { revoked_app_passwords: number; revoked_devices: number; record: UserRecord }
+export interface PhcHashRequest { password: string; salt: string; m?: number; t?: number; p?: number; variant?: "argon2id" | "argon2i" }
+export interface PhcHashResponse { phc: string }
+export interface PhcVerifyRequest { phc: string; password: string }
+export interface PhcVerifyResponse { valid: boolean }
+export interface ImportRequestBase extends UserContext { entropy: string; time: number; record?: UserRecord; replace?: boolean }
+export interface ImportGauthenticatorRequest extends ImportRequestBase { prefs: { secret?: string; activate?: boolean; recovery_codes?: string[] } }
+export interface ImportKolabRequest extends ImportRequestBase { blob: string | Record<string, unknown> }
+export interface ImportResponse { totp: "enabled" | "pending" | "none"; backup_codes: number; not_imported: { entry: string; reason: string }[]; state: State; record: UserRecord }
 /** What `call` returns: `ok` plus the op's fields, or `ok: false` with an error. */
 export type CallResponse = ({ ok: true } & Record<string, unknown>) | { ok: false; error: { code: string; message: string } };
 "#;
@@ -143,4 +182,22 @@ typed_ops! {
     recordSeal => "record.seal", "RecordSealRequest" -> "RecordResponse";
     recordRotateKey => "record.rotate_key", "RecordRotateKeyRequest" -> "RecordRotateKeyResponse";
     qrSvg => "qr.svg", "QrSvgRequest" -> "QrSvgResponse";
+    loginDecide => "login.decide", "LoginDecideRequest" -> "LoginDecideResponse";
+    backupGenerate => "backup.generate", "BackupGenerateRequest" -> "BackupGenerateResponse";
+    backupVerify => "backup.verify", "BackupVerifyRequest" -> "BackupVerifyResponse";
+    backupStatus => "backup.status", "BackupStatusRequest" -> "BackupStatusResponse";
+    deviceTrust => "device.trust", "DeviceTrustRequest" -> "DeviceTrustResponse";
+    deviceList => "device.list", "DeviceListRequest" -> "DeviceListResponse";
+    deviceRevoke => "device.revoke", "RevokeRequest" -> "RevokeResponse";
+    deviceRevokeAll => "device.revoke_all", "RevokeAllRequest" -> "RevokeAllResponse";
+    appPasswordCreate => "app_password.create", "AppPasswordCreateRequest" -> "AppPasswordCreateResponse";
+    appPasswordList => "app_password.list", "AppPasswordListRequest" -> "AppPasswordListResponse";
+    appPasswordVerify => "app_password.verify", "AppPasswordVerifyRequest" -> "AppPasswordVerifyResponse";
+    appPasswordRevoke => "app_password.revoke", "RevokeRequest" -> "RevokeResponse";
+    appPasswordRevokeAll => "app_password.revoke_all", "PasswordChangedRequest" -> "RevokeAllResponse";
+    passwordChanged => "password.changed", "PasswordChangedRequest" -> "PasswordChangedResponse";
+    phcHash => "phc.hash", "PhcHashRequest" -> "PhcHashResponse";
+    phcVerify => "phc.verify", "PhcVerifyRequest" -> "PhcVerifyResponse";
+    importGauthenticator => "import.gauthenticator", "ImportGauthenticatorRequest" -> "ImportResponse";
+    importKolab => "import.kolab", "ImportKolabRequest" -> "ImportResponse";
 }

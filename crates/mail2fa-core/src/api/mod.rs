@@ -5,6 +5,12 @@
 //! from a [`Request`] to the fields of a successful response; any [`Error`] becomes
 //! `{"ok": false, "error": {"code", "message"}}`. See `docs/ops.md`.
 
+mod app_password_ops;
+mod backup_ops;
+mod device_ops;
+mod import_ops;
+mod login_ops;
+mod phc_ops;
 mod qr_ops;
 mod record_ops;
 mod request;
@@ -44,6 +50,24 @@ const OPS: &[(&str, Op)] = &[
     ("record.open", record_ops::open),
     ("record.rotate_key", record_ops::rotate_key),
     ("qr.svg", qr_ops::svg),
+    ("login.decide", login_ops::decide),
+    ("backup.generate", backup_ops::generate),
+    ("backup.verify", backup_ops::verify),
+    ("backup.status", backup_ops::status),
+    ("device.trust", device_ops::trust),
+    ("device.list", device_ops::list),
+    ("device.revoke", device_ops::revoke),
+    ("device.revoke_all", device_ops::revoke_all),
+    ("app_password.create", app_password_ops::create),
+    ("app_password.list", app_password_ops::list),
+    ("app_password.verify", app_password_ops::verify),
+    ("app_password.revoke", app_password_ops::revoke),
+    ("app_password.revoke_all", app_password_ops::revoke_all),
+    ("password.changed", app_password_ops::password_changed),
+    ("phc.hash", phc_ops::hash),
+    ("phc.verify", phc_ops::verify),
+    ("import.gauthenticator", import_ops::gauthenticator),
+    ("import.kolab", import_ops::kolab),
 ];
 
 fn list_ops(_: &Request) -> Result<Response> {

@@ -1,6 +1,5 @@
 //! Record ops: create, inspect, open for export, seal from plain form, rotate keys.
 
-use alloc::vec::Vec;
 use serde_json::{Map, Value};
 
 use super::totp_ops::ensure_opens;
@@ -41,6 +40,30 @@ pub fn status(req: &Request) -> Result<Response> {
         ("pending", Value::from(record.pending_totp.is_some())),
         ("key_ids", Value::from(key_ids)),
         ("needs_rotation", Value::from(needs_rotation)),
+        (
+            "backup_codes_remaining",
+            Value::from(
+                record
+                    .backup_codes
+                    .as_ref()
+                    .map_or(0, |c| c.remaining() as u64),
+            ),
+        ),
+        (
+            "app_passwords",
+            Value::from(record.app_passwords.len() as u64),
+        ),
+        ("devices", Value::from(record.devices.len() as u64)),
+        (
+            "retry_after",
+            match req.opt_u64("time")? {
+                Some(time) => record
+                    .limiter
+                    .retry_after(time)
+                    .map_or(Value::Null, Value::from),
+                None => Value::Null,
+            },
+        ),
     ]))
 }
 
@@ -130,14 +153,7 @@ pub fn rotate_key(req: &Request) -> Result<Response> {
     let mut rng = req.rng()?;
     let time = req.time()?;
     let mut record = req.record()?;
-    let mut resealed = 0u64;
-    let outcomes: Vec<Result<bool>> = record
-        .totp_factors_mut()
-        .map(|f| f.reseal(&keyring, user, &mut rng))
-        .collect();
-    for outcome in outcomes {
-        resealed += u64::from(outcome?);
-    }
+    let resealed = record.reseal_all(&keyring, user, &mut rng)?;
     if resealed > 0 {
         record.touch(time);
     }

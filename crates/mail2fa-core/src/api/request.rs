@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::encoding::{b32_decode, b64_decode};
 use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
+use crate::policy::Policy;
 use crate::record::Record;
 use crate::seal::{Keyring, SiteKey};
 use crate::totp::{Algorithm, Params, DEFAULT_WINDOW, MAX_WINDOW};
@@ -157,6 +158,11 @@ impl<'a> Request<'a> {
             Some(value) => Record::from_value(value),
             None => Ok(Record::new(time)),
         }
+    }
+
+    /// `policy`: the site policy (defaults when absent).
+    pub fn policy(&self) -> Result<Policy> {
+        Policy::from_value(self.get("policy"))
     }
 
     /// `window`: steps accepted either side of now (default 1, at most 10).

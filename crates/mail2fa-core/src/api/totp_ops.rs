@@ -3,9 +3,11 @@
 use alloc::string::String;
 use serde_json::Value;
 
+use super::backup_ops::outcome_fields;
 use super::{fields, Request, Response};
 use crate::encoding::b32_encode;
 use crate::error::{Error, ErrorCode, Result};
+use crate::login::{check_totp, guarded};
 use crate::otpauth::KeyUri;
 use crate::record::{Record, TotpFactor};
 use crate::seal::Keyring;
@@ -23,10 +25,7 @@ pub fn code(req: &Request) -> Result<Response> {
 /// Opens every sealed value of `record`, so a record that does not open for this user
 /// and keyring is refused before anything is changed (fail closed).
 pub(crate) fn ensure_opens(record: &Record, keyring: &Keyring, user: &str) -> Result<()> {
-    for factor in record.totp.iter().chain(record.pending_totp.iter()) {
-        factor.open_secret(keyring, user)?;
-    }
-    Ok(())
+    record.check_opens(keyring, user)
 }
 
 fn with_record(record: &Record, mut response: Response) -> Response {
@@ -132,61 +131,65 @@ pub fn cancel(req: &Request) -> Result<Response> {
     Ok(with_record(&record, fields([])))
 }
 
-/// Checks a code against the enabled factor and records the accepted step.
-fn check_enabled(req: &Request, record: &mut Record) -> Result<(Option<u64>, Value)> {
+/// Checks a code against the enabled factor under the attempt limiter: refused unchecked
+/// while locked, counted when wrong, reset when right; the accepted step is recorded.
+fn check_enabled(req: &Request, record: &mut Record) -> Result<(bool, Value, Value)> {
     let user = req.user()?;
     let time = req.time()?;
     let keyring = req.keyring()?;
     let window = req.window()?;
+    let policy = req.policy()?;
     let code = req.str("code")?;
-    let factor = record
-        .totp
-        .as_mut()
-        .ok_or_else(|| Error::new(ErrorCode::NotEnabled, "the user has no enabled TOTP factor"))?;
-    let secret = factor.open_secret(&keyring, user)?;
-    let check = totp::check(
-        &secret,
-        &factor.params(),
-        code,
-        time,
-        window,
-        factor.last_step,
-    );
-    let outcome = check_outcome(check);
-    if let Some(step) = outcome.0 {
-        factor.last_step = Some(step);
-        record.touch(time);
+    if record.totp.is_none() {
+        return Err(Error::new(
+            ErrorCode::NotEnabled,
+            "the user has no enabled TOTP factor",
+        ));
     }
-    Ok(outcome)
+    ensure_opens(record, &keyring, user)?;
+    let outcome = guarded(record, time, &policy.limiter, |r| {
+        check_totp(r, &keyring, user, code, time, window)
+    })?;
+    Ok(outcome_fields(outcome))
+}
+
+fn last_step(record: &Record, accepted: bool) -> Value {
+    match (&record.totp, accepted) {
+        (Some(f), true) => f.last_step.map_or(Value::Null, Value::from),
+        _ => Value::Null,
+    }
 }
 
 /// `totp.verify`: one TOTP code at login; an accepted step is never accepted again.
+/// Counted by the attempt limiter (`reason: "locked"` with `retry_after` while locked).
 pub fn verify(req: &Request) -> Result<Response> {
     let mut record = req.record()?;
-    let (step, reason) = check_enabled(req, &mut record)?;
+    let (accepted, reason, retry_after) = check_enabled(req, &mut record)?;
     Ok(with_record(
         &record,
         fields([
-            ("accepted", Value::from(step.is_some())),
-            ("step", step.map_or(Value::Null, Value::from)),
+            ("accepted", Value::from(accepted)),
+            ("step", last_step(&record, accepted)),
             ("reason", reason),
+            ("retry_after", retry_after),
         ]),
     ))
 }
 
-/// `totp.disable`: removes the TOTP factor, only with a current code.
+/// `totp.disable`: removes 2FA (TOTP, backup codes, trusted devices), only with a current
+/// code, checked under the attempt limiter exactly as `totp.verify`.
 pub fn disable(req: &Request) -> Result<Response> {
     let mut record = req.record()?;
-    let (step, reason) = check_enabled(req, &mut record)?;
-    if step.is_some() {
-        record.totp = None;
-        record.pending_totp = None;
+    let (accepted, reason, retry_after) = check_enabled(req, &mut record)?;
+    if accepted {
+        record.disable_2fa();
     }
     Ok(with_record(
         &record,
         fields([
-            ("disabled", Value::from(step.is_some())),
+            ("disabled", Value::from(accepted)),
             ("reason", reason),
+            ("retry_after", retry_after),
         ]),
     ))
 }

@@ -1,0 +1,105 @@
+//! Trusted-device ops: trust a device (outside a login step), list, revoke.
+//! Presenting a device token is a login step: `login.decide` with a `trusted_device` factor.
+
+use alloc::vec::Vec;
+use serde_json::{json, Value};
+
+use super::{fields, Request, Response};
+use crate::device;
+use crate::error::{Error, ErrorCode, Result};
+use crate::policy::Method;
+
+/// `device.trust`: a new device token for an already authenticated session.
+pub fn trust(req: &Request) -> Result<Response> {
+    let user = req.user()?;
+    let time = req.time()?;
+    let policy = req.policy()?;
+    policy.require(Method::TrustedDevice)?;
+    if policy.device_days == 0 {
+        return Err(Error::new(
+            ErrorCode::FeatureDisabled,
+            "trusted devices are turned off by the site policy (device_days is 0)",
+        ));
+    }
+    let mut rng = req.rng()?;
+    let mut record = req.record()?;
+    if record.totp.is_none() {
+        return Err(Error::new(
+            ErrorCode::NotEnabled,
+            "trusting a device needs an enabled second factor",
+        ));
+    }
+    let (token, id) = device::issue(
+        &mut record.devices,
+        user,
+        req.opt_str("user_agent")?.unwrap_or(""),
+        policy.device_days,
+        policy.max_devices,
+        time,
+        &mut rng,
+    );
+    record.touch(time);
+    let expires_at = record
+        .devices
+        .iter()
+        .find(|d| d.id == id)
+        .map_or(Value::Null, |d| Value::from(d.expires_at));
+    Ok(fields([
+        ("token", Value::from(token)),
+        ("id", Value::from(id)),
+        ("expires_at", expires_at),
+        ("record", record.to_value()),
+    ]))
+}
+
+/// `device.list`: the trusted devices (never their hashes).
+pub fn list(req: &Request) -> Result<Response> {
+    let record = req.record()?;
+    let time = req.opt_u64("time")?;
+    let devices: Vec<Value> = record
+        .devices
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id, "label": d.label, "created_at": d.created_at,
+                "last_seen_at": d.last_seen_at, "expires_at": d.expires_at,
+                "expired": time.map(|t| d.expires_at <= t),
+            })
+        })
+        .collect();
+    Ok(fields([("devices", Value::Array(devices))]))
+}
+
+/// `device.revoke`: forgets one device by id.
+pub fn revoke(req: &Request) -> Result<Response> {
+    let time = req.time()?;
+    let id = req.str("id")?;
+    let mut record = req.record()?;
+    let before = record.devices.len();
+    record.devices.retain(|d| d.id != id);
+    let revoked = record.devices.len() != before;
+    if revoked {
+        record.touch(time);
+    }
+    Ok(fields([
+        ("revoked", Value::from(revoked)),
+        ("record", record.to_value()),
+    ]))
+}
+
+/// `device.revoke_all`: forgets every device, or every one but `except` (the current one).
+pub fn revoke_all(req: &Request) -> Result<Response> {
+    let time = req.time()?;
+    let except = req.opt_str("except")?;
+    let mut record = req.record()?;
+    let before = record.devices.len();
+    record.devices.retain(|d| Some(d.id.as_str()) == except);
+    let revoked = (before - record.devices.len()) as u64;
+    if revoked > 0 {
+        record.touch(time);
+    }
+    Ok(fields([
+        ("revoked", Value::from(revoked)),
+        ("record", record.to_value()),
+    ]))
+}

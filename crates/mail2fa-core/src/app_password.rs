@@ -1,0 +1,170 @@
+//! App passwords: one password per mail client (IMAP/SMTP/DAV) that cannot do TOTP.
+//!
+//! A password is 20 lower-case letters from host entropy in five groups,
+//! `abcd-efgh-ijkl-mnop-qrst` (20 · log2 26 ≈ **94 bits**): letters only, so phones stay
+//! on one keyboard. The dashes are part of the password as stored, because Dovecot
+//! compares exactly what the client sends; the core's own check (`app_password.verify`)
+//! also accepts it typed without dashes, with spaces, or in upper case.
+//!
+//! Each is stored as an Argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`,
+//! 16-byte salt from host entropy, 32-byte hash), exactly what Dovecot's `{ARGON2ID}`
+//! scheme and PHP's `password_verify` read, with a label, creation and last-use times.
+
+use alloc::string::String;
+use data_encoding::BASE64URL_NOPAD;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::entropy::EntropyStream;
+use crate::error::{Error, ErrorCode, Result};
+use crate::phc::{self, Argon2Params, PhcHash};
+
+/// Letters per password.
+pub const LETTERS: usize = 20;
+/// Letters per group.
+pub const GROUP: usize = 4;
+/// Random bits per password (20 · log2 26, rounded down).
+pub const BITS: u32 = 94;
+/// Random bytes of an app-password id.
+const ID_BYTES: usize = 6;
+
+/// An app password as stored in the record (`app_passwords`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppPassword {
+    /// A short public id (8 base64url characters), for revoking.
+    pub id: String,
+    /// What the user called it ("Thunderbird on laptop").
+    pub label: String,
+    /// The Argon2id PHC string.
+    pub phc: String,
+    /// When it was made.
+    pub created_at: u64,
+    /// When it last verified through the core.
+    pub last_used_at: Option<u64>,
+}
+
+fn new_password(rng: &mut EntropyStream) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(LETTERS + LETTERS / GROUP));
+    for i in 0..LETTERS {
+        if i > 0 && i % GROUP == 0 {
+            out.push('-');
+        }
+        out.push(char::from(b'a' + rng.below(26) as u8));
+    }
+    out
+}
+
+/// The stored form of typed input: when it is 20 letters once spaces and dashes are
+/// dropped and case is folded, those letters regrouped with dashes; else the input as is
+/// (which then matches nothing the core made).
+pub fn canonical(input: &str) -> Zeroizing<String> {
+    let letters: Zeroizing<String> = Zeroizing::new(
+        input
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-'))
+            .map(|c| c.to_ascii_lowercase())
+            .collect(),
+    );
+    if letters.len() != LETTERS || !letters.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Zeroizing::new(String::from(input));
+    }
+    let mut out = Zeroizing::new(String::with_capacity(LETTERS + LETTERS / GROUP));
+    for (i, c) in letters.chars().enumerate() {
+        if i > 0 && i % GROUP == 0 {
+            out.push('-');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Creates an app password; returns the stored entry and the password to show once.
+pub fn create(
+    existing: &[AppPassword],
+    label: String,
+    params: &Argon2Params,
+    time: u64,
+    rng: &mut EntropyStream,
+) -> Result<(AppPassword, Zeroizing<String>)> {
+    let id = loop {
+        let id = BASE64URL_NOPAD.encode(&rng.array::<ID_BYTES>());
+        if !existing.iter().any(|a| a.id == id) {
+            break id;
+        }
+    };
+    let password = new_password(rng);
+    let salt: [u8; phc::NEW_SALT_LEN] = rng.array();
+    let phc = phc::hash(params, password.as_bytes(), &salt)?;
+    Ok((
+        AppPassword {
+            id,
+            label,
+            phc,
+            created_at: time,
+            last_used_at: None,
+        },
+        password,
+    ))
+}
+
+/// Checks `input` against every app password (stopping at the first match, whose
+/// `last_used_at` is set); returns the id that matched. A stored hash that does not
+/// parse is an error: the record is damaged, and the check fails closed.
+pub fn verify(passwords: &mut [AppPassword], input: &str, time: u64) -> Result<Option<String>> {
+    if input.len() > phc::MAX_PASSWORD_LEN {
+        return Err(Error::new(
+            ErrorCode::InvalidField,
+            "password is longer than any app password",
+        ));
+    }
+    let candidate = canonical(input);
+    for entry in passwords.iter_mut() {
+        let stored = PhcHash::parse(&entry.phc).map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidRecord,
+                "an app password hash in the record does not parse",
+            )
+        })?;
+        if stored.verify(candidate.as_bytes())? {
+            entry.last_used_at = Some(time);
+            return Ok(Some(entry.id.clone()));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phc::Variant;
+
+    const CHEAP: Argon2Params = Argon2Params {
+        variant: Variant::Argon2id,
+        m: 64,
+        t: 1,
+        p: 1,
+    };
+
+    #[test]
+    fn create_and_verify() {
+        assert!(26f64.powi(LETTERS as i32).log2() >= f64::from(BITS));
+        let mut rng = EntropyStream::from_host(&[8; 32]).unwrap();
+        let (entry, pw) = create(&[], "Phone".into(), &CHEAP, 5, &mut rng).unwrap();
+        assert_eq!(pw.len(), 24);
+        assert!(entry.phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+        let mut list = alloc::vec![entry];
+        let typed = pw.replace('-', " ").to_uppercase();
+        assert_eq!(
+            verify(&mut list, &typed, 9).unwrap().as_deref(),
+            Some(list[0].id.clone().as_str())
+        );
+        assert_eq!(list[0].last_used_at, Some(9));
+        assert_eq!(verify(&mut list, "abcd-efgh", 10).unwrap(), None);
+        list[0].phc = "garbage".into();
+        assert_eq!(
+            verify(&mut list, &pw, 10).unwrap_err().code(),
+            ErrorCode::InvalidRecord
+        );
+    }
+}
