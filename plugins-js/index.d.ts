@@ -66,6 +66,71 @@ export interface OpsResponse { ops: string[] }
 export interface VersionResponse { version: string; record_format: number }
 export type CallResponse = ({ ok: true } & Record<string, unknown>) | { ok: false; error: { code: string; message: string } };
 
+/** The site policy (docs/ops.md, "Site policy"); every field optional, an unknown field is an error. */
+export interface Policy {
+  mode?: 'optional' | 'required';
+  grace_until?: number | null;
+  methods?: Method[];
+  max_failures?: number;
+  window?: number;
+  lock_base?: number;
+  lock_max?: number;
+  device_days?: number;
+  max_devices?: number;
+  backup_count?: number;
+  max_app_passwords?: number;
+  argon2?: { m?: number; t?: number; p?: number };
+}
+export type Method = 'totp' | 'backup_code' | 'trusted_device' | 'app_password';
+export type Verdict = 'not_required' | 'enroll_required' | 'factor_required' | 'ok' | 'wrong' | 'locked';
+export type LoginReason = RejectReason | 'locked' | 'method_not_allowed' | 'device_unknown' | 'device_expired' | 'device_malformed';
+export interface WithPolicy { policy?: Policy }
+
+export interface LoginDecideRequest extends UserContext, WithPolicy {
+  time: number;
+  record?: UserRecord;
+  window?: number;
+  factor?: null | { type: 'totp' | 'backup_code' | 'trusted_device'; value: string };
+  trust_device?: boolean;
+  user_agent?: string;
+  entropy?: string;
+}
+export interface LoginDecideResponse {
+  verdict: Verdict;
+  method: Exclude<Method, 'app_password'> | null;
+  reason: LoginReason | null;
+  retry_after: number | null;
+  device_id: string | null;
+  device_token: string | null;
+  device_expires_at: number | null;
+  forget_device: boolean;
+  backup_codes_remaining: number | null;
+  enroll_by: number | null;
+  methods: Method[];
+  state: State;
+  record: UserRecord;
+}
+export interface BackupGenerateRequest extends UserContext, WithPolicy { entropy: string; time: number; record: UserRecord; count?: number }
+export interface BackupGenerateResponse { codes: string[]; remaining: number; record: UserRecord }
+export interface BackupVerifyRequest extends UserContext, WithPolicy { time: number; record: UserRecord; code: string }
+export interface BackupVerifyResponse { accepted: boolean; reason: 'wrong_code' | 'locked' | null; retry_after: number | null; remaining: number; record: UserRecord }
+export interface BackupStatusResponse { remaining: number; issued: number | null; created_at: number | null; last_used_at: number | null }
+export interface DeviceTrustRequest extends WithPolicy { user: string; entropy: string; time: number; record: UserRecord; user_agent?: string }
+export interface DeviceTrustResponse { token: string; id: string; expires_at: number; record: UserRecord }
+export interface TrustedDevice { id: string; label: string; created_at: number; last_seen_at: number; expires_at: number; expired: boolean | null }
+export interface DeviceRevokeRequest { record: UserRecord; time: number; id: string }
+export interface DeviceRevokeAllRequest { record: UserRecord; time: number; except?: string }
+export interface AppPasswordCreateRequest extends WithPolicy { entropy: string; time: number; label: string; record?: UserRecord }
+export interface AppPasswordCreateResponse { password: string; id: string; phc: string; record: UserRecord }
+export interface AppPassword { id: string; label: string; created_at: number; last_used_at: number | null; phc: string }
+export interface AppPasswordVerifyResponse { valid: boolean; id: string | null; record: UserRecord }
+export interface RevokedResponse<T> { revoked: T; record: UserRecord }
+export interface PasswordChangedResponse { revoked_app_passwords: number; revoked_devices: number; record: UserRecord }
+export interface PhcHashRequest { password: string; salt: string; m?: number; t?: number; p?: number; variant?: 'argon2id' | 'argon2i' }
+export interface ImportRequest extends UserContext { entropy: string; time: number; record?: UserRecord; replace?: boolean }
+export interface NotImported { entry: string; reason: 'hotp_unsupported' | 'unsupported_method' | 'inactive' | 'superseded' | 'invalid_code' | string }
+export interface ImportResponse { totp: 'enabled' | 'pending' | 'none'; backup_codes: number; not_imported: NotImported[]; state: State; record: UserRecord }
+
 // ---- one function per core op -------------------------------------------------------------
 
 /** Runs any request `{op, ...}`; returns the response object and never throws (once loaded). */
@@ -88,6 +153,24 @@ export function recordOpen(request: RecordStatusRequest): RecordOpenResponse;
 export function recordSeal(request: RecordSealRequest): RecordResponse;
 export function recordRotateKey(request: RecordRotateKeyRequest): RecordRotateKeyResponse;
 export function qrSvg(request: QrSvgRequest): QrSvgResponse;
+export function loginDecide(request: LoginDecideRequest): LoginDecideResponse;
+export function backupGenerate(request: BackupGenerateRequest): BackupGenerateResponse;
+export function backupVerify(request: BackupVerifyRequest): BackupVerifyResponse;
+export function backupStatus(request: { record: UserRecord }): BackupStatusResponse;
+export function deviceTrust(request: DeviceTrustRequest): DeviceTrustResponse;
+export function deviceList(request: { record: UserRecord; time?: number }): { devices: TrustedDevice[] };
+export function deviceRevoke(request: DeviceRevokeRequest): RevokedResponse<boolean>;
+export function deviceRevokeAll(request: DeviceRevokeAllRequest): RevokedResponse<number>;
+export function appPasswordCreate(request: AppPasswordCreateRequest): AppPasswordCreateResponse;
+export function appPasswordList(request: { record: UserRecord }): { app_passwords: AppPassword[] };
+export function appPasswordVerify(request: { record: UserRecord; password: string; time: number }): AppPasswordVerifyResponse;
+export function appPasswordRevoke(request: { record: UserRecord; time: number; id: string }): RevokedResponse<boolean>;
+export function appPasswordRevokeAll(request: { record: UserRecord; time: number }): RevokedResponse<number>;
+export function passwordChanged(request: { record: UserRecord; time: number }): PasswordChangedResponse;
+export function phcHash(request: PhcHashRequest): { phc: string };
+export function phcVerify(request: { phc: string; password: string }): { valid: boolean };
+export function importGauthenticator(request: ImportRequest & { prefs: { secret: string; activate?: boolean; recovery_codes?: string[] } }): ImportResponse;
+export function importKolab(request: ImportRequest & { blob: string | Record<string, unknown> }): ImportResponse;
 /** The typed function's name for an op name: `totp.verify` -> `totpVerify`. */
 export function functionName(op: string): string;
 
@@ -152,33 +235,80 @@ export interface Mail2faOptions {
   now?: () => number;
   /** Entropy source (default Web Crypto). */
   random?: RandomSource;
+  /** The site policy, passed to the core on every call that takes one. */
+  policy?: Policy;
 }
 
-export interface BeginLoginResult {
-  /** true: serve nothing of the mailbox until `verifyLogin` says ok. */
+/** A login step as the core decided it (login.decide), in camelCase. */
+export interface LoginResult {
+  /** true only for `verdict: 'ok'`: the factor passed. */
+  ok: boolean;
+  verdict: Verdict;
+  /** For logs only; show users one message. */
+  reason: LoginReason | null;
+  /** Seconds until the user may try again (locked, or this failure started a lock). */
+  retryAfter: number | null;
+  method: Exclude<Method, 'app_password'> | null;
+  /** What the user can use at this step. */
+  methods: Method[];
+  state: State;
+  /** With a required policy in its grace period: when enrollment becomes mandatory. */
+  enrollBy: number | null;
+  backupCodesRemaining: number | null;
+  deviceId: string | null;
+  /** With trustDevice and ok: set as an HttpOnly, Secure, SameSite cookie; never log it. */
+  deviceToken: string | null;
+  deviceExpiresAt: number | null;
+  /** The device token presented is no good: delete the cookie. */
+  forgetDevice: boolean;
+}
+export interface BeginLoginResult extends Partial<LoginResult> {
+  /** true: serve nothing of the mailbox until `verifyLogin` says ok (or, with `enroll_required`, only enrollment). */
   required: boolean;
+  verdict: Verdict;
   state: State;
   /** Set when the record does not open (fails closed: required stays true). */
   error?: string;
 }
-export interface VerifyLoginResult { ok: boolean; reason: RejectReason | null; step: number | null }
+/** What verifyLogin resolves to. */
+export type VerifyLoginResult = LoginResult;
 export interface EnrollResult { uri: string; secret: string; qr: string; state: State }
-export interface ConfirmResult { ok: boolean; reason: RejectReason | null; state: State }
-export interface Mail2faStatus { state: State; totp?: TotpStatus | null; pending: boolean; rev?: number; key_ids?: string[]; needs_rotation?: boolean }
+export interface ConfirmResult { ok: boolean; reason: RejectReason | null; state: State; backupCodes?: string[] }
+export interface DisableResult { ok: boolean; reason: RejectReason | 'locked' | null; retryAfter: number | null; state: State }
+export interface Mail2faStatus { state: State; totp: TotpStatus | null; pending: boolean; rev: number; key_ids: string[]; needs_rotation: boolean }
 
 /** Two-factor authentication for one site over a storage; every decision is the core's. */
 export class Mail2fa {
   constructor(options: Mail2faOptions);
   status(user: string): Promise<Mail2faStatus>;
-  beginLogin(user: string): Promise<BeginLoginResult>;
-  verifyLogin(user: string, code: string): Promise<VerifyLoginResult>;
+  beginLogin(user: string, options?: { deviceToken?: string | null }): Promise<BeginLoginResult>;
+  verifyLogin(user: string, code: string, options?: { method?: 'totp' | 'backup_code'; trustDevice?: boolean; userAgent?: string }): Promise<LoginResult>;
   enroll(user: string, options?: TotpParams & { account?: string; issuer?: string }): Promise<EnrollResult>;
-  confirm(user: string, code: string): Promise<ConfirmResult>;
+  confirm(user: string, code: string, options?: { backupCodes?: boolean }): Promise<ConfirmResult>;
   cancelEnrollment(user: string): Promise<{ state: State }>;
-  disable(user: string, code: string): Promise<ConfirmResult>;
+  disable(user: string, code: string): Promise<DisableResult>;
   importUri(user: string, uri: string, options?: { replace?: boolean }): Promise<{ state: State }>;
+  importLegacy(
+    user: string,
+    source:
+      | { from: 'gauthenticator'; prefs: { secret: string; activate?: boolean; recovery_codes?: string[] }; replace?: boolean }
+      | { from: 'kolab'; blob: string | Record<string, unknown>; replace?: boolean },
+  ): Promise<{ totp: 'enabled' | 'pending' | 'none'; backupCodes: number; notImported: NotImported[]; state: State }>;
   exportUri(user: string): Promise<string>;
   rotateKey(user: string): Promise<{ resealed: number }>;
+  generateBackupCodes(user: string, options?: { count?: number }): Promise<{ codes: string[]; remaining: number }>;
+  verifyBackupCode(user: string, code: string): Promise<{ ok: boolean; reason: 'wrong_code' | 'locked' | null; retryAfter: number | null; remaining: number }>;
+  backupCodesStatus(user: string): Promise<BackupStatusResponse>;
+  createAppPassword(user: string, label: string): Promise<{ password: string; id: string }>;
+  listAppPasswords(user: string): Promise<AppPassword[]>;
+  verifyAppPassword(user: string, password: string): Promise<{ ok: boolean; id: string | null }>;
+  revokeAppPassword(user: string, id: string): Promise<boolean>;
+  revokeAllAppPasswords(user: string): Promise<number>;
+  passwordChanged(user: string): Promise<{ revokedAppPasswords: number; revokedDevices: number }>;
+  trustDevice(user: string, options?: { userAgent?: string }): Promise<{ token: string; id: string; expiresAt: number }>;
+  listDevices(user: string): Promise<TrustedDevice[]>;
+  revokeDevice(user: string, id: string): Promise<boolean>;
+  revokeAllDevices(user: string, options?: { except?: string }): Promise<number>;
   /** Admin reset: a new empty record (2FA off until the user enrolls again); false when there was none. */
   adminReset(user: string): Promise<boolean>;
 }

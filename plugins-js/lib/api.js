@@ -61,45 +61,78 @@ export function call(request) {
   return glue.call(request);
 }
 
-function typed(name) {
+function rethrow(error) {
+  if (error && error.name === 'Mail2faError' && typeof error.code === 'string' && !(error instanceof Mail2faError)) {
+    throw new Mail2faError(error.code, error.message);
+  }
+  throw error;
+}
+
+/**
+ * The typed function `name` of the glue for `op`; when this build's glue has none (an op
+ * the core dispatches that the wasm-bindgen face does not list), the same semantics through
+ * `call`: the response without `ok`, or a thrown Mail2faError.
+ */
+function typed(name, op) {
   const fn = glue[name];
-  if (typeof fn !== 'function') {
-    // An op the loaded glue does not have (older build): fail with a clear code, not a TypeError.
-    return () => {
-      throw new Mail2faError('unknown_op', `mail2fa: this build of the module has no ${name}`);
+  if (typeof fn === 'function') {
+    return (request = {}) => {
+      ensureReady();
+      try {
+        return fn(request);
+      } catch (error) {
+        return rethrow(error);
+      }
     };
   }
   return (request = {}) => {
     ensureReady();
-    try {
-      return fn(request);
-    } catch (error) {
-      if (error && error.name === 'Mail2faError' && typeof error.code === 'string') {
-        throw new Mail2faError(error.code, error.message);
-      }
-      throw error;
+    if (request === null || typeof request !== 'object' || Array.isArray(request)) {
+      throw new Mail2faError('invalid_request', 'the request must be an object');
     }
+    const response = glue.call({ ...request, op });
+    if (response.ok !== true) throw new Mail2faError(response.error.code, response.error.message);
+    delete response.ok;
+    return response;
   };
 }
 
-export const ops = typed('ops');
-export const version = typed('version');
-export const totpCode = typed('totpCode');
-export const totpEnroll = typed('totpEnroll');
-export const totpActivate = typed('totpActivate');
-export const totpCancel = typed('totpCancel');
-export const totpVerify = typed('totpVerify');
-export const totpDisable = typed('totpDisable');
-export const totpImport = typed('totpImport');
-export const totpExport = typed('totpExport');
-export const otpauthParse = typed('otpauthParse');
-export const otpauthBuild = typed('otpauthBuild');
-export const recordNew = typed('recordNew');
-export const recordStatus = typed('recordStatus');
-export const recordOpen = typed('recordOpen');
-export const recordSeal = typed('recordSeal');
-export const recordRotateKey = typed('recordRotateKey');
-export const qrSvg = typed('qrSvg');
+export const ops = typed('ops', 'ops');
+export const version = typed('version', 'version');
+export const totpCode = typed('totpCode', 'totp.code');
+export const totpEnroll = typed('totpEnroll', 'totp.enroll');
+export const totpActivate = typed('totpActivate', 'totp.activate');
+export const totpCancel = typed('totpCancel', 'totp.cancel');
+export const totpVerify = typed('totpVerify', 'totp.verify');
+export const totpDisable = typed('totpDisable', 'totp.disable');
+export const totpImport = typed('totpImport', 'totp.import');
+export const totpExport = typed('totpExport', 'totp.export');
+export const otpauthParse = typed('otpauthParse', 'otpauth.parse');
+export const otpauthBuild = typed('otpauthBuild', 'otpauth.build');
+export const recordNew = typed('recordNew', 'record.new');
+export const recordStatus = typed('recordStatus', 'record.status');
+export const recordOpen = typed('recordOpen', 'record.open');
+export const recordSeal = typed('recordSeal', 'record.seal');
+export const recordRotateKey = typed('recordRotateKey', 'record.rotate_key');
+export const qrSvg = typed('qrSvg', 'qr.svg');
+export const loginDecide = typed('loginDecide', 'login.decide');
+export const backupGenerate = typed('backupGenerate', 'backup.generate');
+export const backupVerify = typed('backupVerify', 'backup.verify');
+export const backupStatus = typed('backupStatus', 'backup.status');
+export const deviceTrust = typed('deviceTrust', 'device.trust');
+export const deviceList = typed('deviceList', 'device.list');
+export const deviceRevoke = typed('deviceRevoke', 'device.revoke');
+export const deviceRevokeAll = typed('deviceRevokeAll', 'device.revoke_all');
+export const appPasswordCreate = typed('appPasswordCreate', 'app_password.create');
+export const appPasswordList = typed('appPasswordList', 'app_password.list');
+export const appPasswordVerify = typed('appPasswordVerify', 'app_password.verify');
+export const appPasswordRevoke = typed('appPasswordRevoke', 'app_password.revoke');
+export const appPasswordRevokeAll = typed('appPasswordRevokeAll', 'app_password.revoke_all');
+export const passwordChanged = typed('passwordChanged', 'password.changed');
+export const phcHash = typed('phcHash', 'phc.hash');
+export const phcVerify = typed('phcVerify', 'phc.verify');
+export const importGauthenticator = typed('importGauthenticator', 'import.gauthenticator');
+export const importKolab = typed('importKolab', 'import.kolab');
 
 /** camelCase name of the typed function for an op name (`totp.verify` -> `totpVerify`). */
 export function functionName(op) {

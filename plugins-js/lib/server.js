@@ -14,6 +14,22 @@ import {
   totpImport,
   totpExport,
   qrSvg,
+  loginDecide,
+  backupGenerate,
+  backupVerify,
+  backupStatus,
+  deviceTrust,
+  deviceList,
+  deviceRevoke,
+  deviceRevokeAll,
+  appPasswordCreate,
+  appPasswordList,
+  appPasswordVerify,
+  appPasswordRevoke,
+  appPasswordRevokeAll,
+  passwordChanged,
+  importGauthenticator,
+  importKolab,
 } from './api.js';
 
 /** How often an update is retried when another request changed the record in between. */
@@ -53,6 +69,7 @@ export class Mail2fa {
   #random;
   #issuer;
   #window;
+  #policy;
 
   /**
    * @param {object} options
@@ -62,8 +79,9 @@ export class Mail2fa {
    * @param {number} [options.window] TOTP steps accepted either side of now (core default 1)
    * @param {() => number} [options.now] milliseconds since the epoch (default Date.now)
    * @param {{getRandomValues(a: Uint8Array): Uint8Array}} [options.random] default crypto
+   * @param {object} [options.policy] the site policy (docs/ops.md#site-policy-policy), passed to the core
    */
-  constructor({ keys, storage, issuer, window, now = Date.now, random } = {}) {
+  constructor({ keys, storage, issuer, window, now = Date.now, random, policy } = {}) {
     if (!Array.isArray(keys) || keys.length === 0) {
       throw new Mail2faError('missing_field', 'Mail2fa needs keys: [{id, key}] (current key first)');
     }
@@ -76,6 +94,7 @@ export class Mail2fa {
     this.#window = window;
     this.#now = now;
     this.#random = random;
+    this.#policy = policy;
   }
 
   #time() {
@@ -95,26 +114,34 @@ export class Mail2fa {
     return this.#window === undefined ? {} : { window: this.#window };
   }
 
+  #policyField() {
+    return this.#policy === undefined ? {} : { policy: this.#policy };
+  }
+
   /**
-   * Runs `step(record)` (a core call; record is null when the user has none) and stores the
-   * record it returns with compare-and-set; when another request won the race, reads again
-   * and lets the core decide again on the newer record.
+   * Runs `step(record, stored)` (a core call) and stores the record it returns with
+   * compare-and-set; when another request won the race, reads again and lets the core
+   * decide again on the newer record. A user without a row gets a new empty record from the
+   * core (`record.new`), written only once the core changed it (`rev` > 0), so users without
+   * 2FA cost no writes. `replace` writes even when `rev` did not move (admin reset).
    */
   async #update(user, step, { replace = false } = {}) {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const row = await this.#storage.get(user);
-      const result = step(row ? row.record : null);
+      const current = row ? row.record : recordNew({ time: this.#time() }).record;
+      const result = step(current, row !== null);
       const next = result.record;
-      const changed = next && (!row || replace || next.rev !== row.record.rev);
+      const changed = next != null && (row ? replace || next.rev !== row.record.rev : next.rev > 0);
       if (!changed) return result;
       if (await this.#storage.compareAndSet(user, row ? row.version : null, next)) return result;
     }
     throw new Mail2faError('conflict', 'mail2fa: the record kept changing during the update; try again');
   }
 
-  async #read(user) {
+  /** The stored record, or a new empty one from the core. */
+  async #current(user) {
     const row = await this.#storage.get(user);
-    return row ? row.record : null;
+    return row ? row.record : recordNew({ time: this.#time() }).record;
   }
 
   /**
@@ -122,40 +149,72 @@ export class Mail2fa {
    * A record that does not open (wrong keys, copied from another user) throws; never "off".
    */
   async status(user) {
-    const record = await this.#read(user);
+    return recordStatus({ ...this.#context(user), record: await this.#current(user) });
+  }
+
+  #loginResult(d) {
+    return {
+      ok: d.verdict === 'ok',
+      verdict: d.verdict,
+      reason: d.reason,
+      retryAfter: d.retry_after,
+      method: d.method,
+      methods: d.methods,
+      state: d.state,
+      enrollBy: d.enroll_by,
+      backupCodesRemaining: d.backup_codes_remaining,
+      deviceId: d.device_id,
+      deviceToken: d.device_token,
+      deviceExpiresAt: d.device_expires_at,
+      forgetDevice: d.forget_device,
+    };
+  }
+
+  /** One `login.decide` step under compare-and-set (the limiter's count is in the record). */
+  async #decide(user, factor, { trustDevice = false, userAgent } = {}) {
     const context = this.#context(user);
-    if (!record) return { state: 'disabled', totp: null, pending: false };
-    return recordStatus({ ...context, record });
+    const trust = trustDevice
+      ? { trust_device: true, entropy: this.#entropy(), ...(userAgent === undefined ? {} : { user_agent: String(userAgent) }) }
+      : {};
+    const decision = await this.#update(user, (record) =>
+      loginDecide({ ...context, record, time: this.#time(), factor, ...this.#windowField(), ...this.#policyField(), ...trust }),
+    );
+    return this.#loginResult(decision);
   }
 
   /**
-   * Call once the password is correct. `{required: true}` means: serve nothing of the
-   * mailbox until `verifyLogin` accepts. Fails closed: a record that does not open counts
-   * as required (and `error` names why; verifyLogin will refuse until an admin resets it).
+   * Call once the password is correct, with the device cookie if there is one. The core
+   * decides (login.decide): `required: false` lets the login through (`verdict`
+   * `not_required`, or `ok` for a trusted device); otherwise serve nothing of the mailbox
+   * until `verifyLogin` says ok — or, with `enroll_required`, only the enrollment pages.
+   * `forgetDevice`: delete the device cookie. A record that does not open fails closed:
+   * `required: true` with `error` naming why.
    */
-  async beginLogin(user) {
+  async beginLogin(user, { deviceToken } = {}) {
+    const factor = deviceToken ? { type: 'trusted_device', value: String(deviceToken) } : null;
     try {
-      const status = await this.status(user);
-      return { required: status.state === 'enabled', state: status.state };
+      const result = await this.#decide(user, factor);
+      return { required: !(result.verdict === 'ok' || result.verdict === 'not_required'), ...result };
     } catch (error) {
-      if (error instanceof Mail2faError && error.code !== 'invalid_field' && error.code !== 'missing_field') {
-        return { required: true, state: 'enabled', error: error.code };
+      if (error instanceof Mail2faError && (error.code === 'decrypt_failed' || error.code === 'unknown_key_id')) {
+        return { required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: error.code };
       }
       throw error;
     }
   }
 
   /**
-   * Decides a submitted second factor. `{ok: true}` lets the login through; otherwise
-   * `reason` is for logs only (show users one message for every reason).
+   * Decides a submitted second factor (login.decide): a TOTP code, or with
+   * `{method: 'backup_code'}` a backup code. `ok: true` lets the login through; `verdict`
+   * `wrong` asks again, `locked` means wait `retryAfter` seconds. `reason` is for logs
+   * only (show users one message). With `trustDevice: true` an accepted factor also returns
+   * a `deviceToken` to set as an HttpOnly, Secure, SameSite cookie (never log it).
    */
-  async verifyLogin(user, code) {
-    const context = this.#context(user);
-    const result = await this.#update(user, (record) => {
-      if (!record) throw new Mail2faError('not_enabled', 'the user has no enabled second factor');
-      return totpVerify({ ...context, record, code: String(code), time: this.#time(), ...this.#windowField() });
-    });
-    return { ok: result.accepted, reason: result.reason, step: result.step };
+  async verifyLogin(user, code, { method = 'totp', trustDevice = false, userAgent } = {}) {
+    if (method !== 'totp' && method !== 'backup_code') {
+      throw new Mail2faError('invalid_field', "method must be 'totp' or 'backup_code'");
+    }
+    return this.#decide(user, { type: method, value: String(code) }, { trustDevice, userAgent });
   }
 
   /**
@@ -169,79 +228,209 @@ export class Mail2fa {
       Object.entries({ account, issuer, algorithm, digits, period }).filter(([, v]) => v !== undefined),
     );
     const result = await this.#update(user, (record) =>
-      totpEnroll({ ...context, ...options, ...(record ? { record } : {}), time: this.#time(), entropy: this.#entropy() }),
+      totpEnroll({ ...context, ...options, record, time: this.#time(), entropy: this.#entropy() }),
     );
     return { uri: result.uri, secret: result.secret, qr: qrSvg({ text: result.uri }).svg, state: result.state };
   }
 
-  /** Confirms the pending enrollment with the first code from the app: `{ok, reason}`. */
-  async confirm(user, code) {
+  /**
+   * Confirms the pending enrollment with the first code from the app: `{ok, reason}`. With
+   * `{backupCodes: true}` a confirmed enrollment also gets a fresh set of backup codes
+   * (`backupCodes`, shown once).
+   */
+  async confirm(user, code, { backupCodes = false } = {}) {
     const context = this.#context(user);
-    const result = await this.#update(user, (record) => {
-      if (!record) throw new Mail2faError('no_pending_enrollment', 'there is no enrollment to confirm');
-      return totpActivate({ ...context, record, code: String(code), time: this.#time(), ...this.#windowField() });
-    });
-    return { ok: result.activated, reason: result.reason, state: result.state };
+    const result = await this.#update(user, (record) =>
+      totpActivate({ ...context, record, code: String(code), time: this.#time(), ...this.#windowField() }),
+    );
+    const confirmed = { ok: result.activated, reason: result.reason, state: result.state };
+    if (result.activated && backupCodes) confirmed.backupCodes = (await this.generateBackupCodes(user)).codes;
+    return confirmed;
   }
 
   /** Drops an unfinished enrollment; an enabled factor stays. */
   async cancelEnrollment(user) {
-    const result = await this.#update(user, (record) =>
-      record ? totpCancel({ record, time: this.#time() }) : { state: 'disabled', record: null },
-    );
+    const result = await this.#update(user, (record) => totpCancel({ record, time: this.#time() }));
     return { state: result.state };
   }
 
-  /** Turns TOTP off, only with a current code: `{ok, reason}`. */
+  /**
+   * Turns TOTP off (with its backup codes and trusted devices), only with a current code,
+   * counted by the attempt limiter: `{ok, reason, retryAfter, state}`.
+   */
   async disable(user, code) {
     const context = this.#context(user);
-    const result = await this.#update(user, (record) => {
-      if (!record) throw new Mail2faError('not_enabled', 'the user has no enabled second factor');
-      return totpDisable({ ...context, record, code: String(code), time: this.#time(), ...this.#windowField() });
-    });
-    return { ok: result.disabled, reason: result.reason, state: result.state };
+    const result = await this.#update(user, (record) =>
+      totpDisable({ ...context, record, code: String(code), time: this.#time(), ...this.#windowField(), ...this.#policyField() }),
+    );
+    return { ok: result.disabled, reason: result.reason, retryAfter: result.retry_after ?? null, state: result.state };
   }
 
   /** Takes over an existing key (otpauth URI, e.g. from another plugin) as the enabled factor. */
   async importUri(user, uri, { replace = false } = {}) {
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
-      totpImport({ ...context, uri, replace, ...(record ? { record } : {}), time: this.#time(), entropy: this.#entropy() }),
+      totpImport({ ...context, uri, replace, record, time: this.#time(), entropy: this.#entropy() }),
     );
     return { state: result.state };
   }
 
+  /**
+   * Imports a user's settings from Roundcube's twofactor_gauthenticator (`{from:
+   * 'gauthenticator', prefs}`) or kolab_2fa (`{from: 'kolab', blob}`): `{totp, backupCodes,
+   * notImported, state}`; nothing is dropped silently.
+   */
+  async importLegacy(user, { from, prefs, blob, replace = false }) {
+    const context = this.#context(user);
+    const run = { gauthenticator: (r) => importGauthenticator({ ...r, prefs }), kolab: (r) => importKolab({ ...r, blob }) }[from];
+    if (!run) throw new Mail2faError('invalid_field', "from must be 'gauthenticator' or 'kolab'");
+    const result = await this.#update(user, (record) =>
+      run({ ...context, record, replace, time: this.#time(), entropy: this.#entropy() }),
+    );
+    return { totp: result.totp, backupCodes: result.backup_codes, notImported: result.not_imported, state: result.state };
+  }
+
   /** The enabled factor as an otpauth URI (moving it to another app). Treat it as a password. */
   async exportUri(user) {
-    const record = await this.#read(user);
-    if (!record) throw new Mail2faError('not_enabled', 'the user has no enabled TOTP factor');
-    return totpExport({ ...this.#context(user), record }).uri;
+    return totpExport({ ...this.#context(user), record: await this.#current(user) }).uri;
   }
 
   /** Re-seals the user's record under the current (first) key: `{resealed}`. */
   async rotateKey(user) {
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
-      record
-        ? recordRotateKey({ ...context, record, time: this.#time(), entropy: this.#entropy() })
-        : { resealed: 0, record: null },
+      recordRotateKey({ ...context, record, time: this.#time(), entropy: this.#entropy() }),
     );
     return { resealed: result.resealed };
   }
 
+  // ---- backup codes ----------------------------------------------------------------------
+
+  /** A new set of backup codes (every old one stops working): `{codes, remaining}`. Show once. */
+  async generateBackupCodes(user, { count } = {}) {
+    const context = this.#context(user);
+    const result = await this.#update(user, (record) =>
+      backupGenerate({
+        ...context, record, time: this.#time(), entropy: this.#entropy(), ...this.#policyField(),
+        ...(count === undefined ? {} : { count }),
+      }),
+    );
+    return { codes: result.codes, remaining: result.remaining };
+  }
+
+  /** Checks and consumes a backup code outside a login (re-authentication), under the limiter. */
+  async verifyBackupCode(user, code) {
+    const context = this.#context(user);
+    const result = await this.#update(user, (record) =>
+      backupVerify({ ...context, record, code: String(code), time: this.#time(), ...this.#policyField() }),
+    );
+    return { ok: result.accepted, reason: result.reason, retryAfter: result.retry_after, remaining: result.remaining };
+  }
+
+  /** `{remaining, issued, created_at, last_used_at}` of the user's backup codes. */
+  async backupCodesStatus(user) {
+    this.#context(user);
+    return backupStatus({ record: await this.#current(user) });
+  }
+
+  // ---- app passwords ---------------------------------------------------------------------
+
+  /** A new app password for a mail client (`{password, id}`): show it once. */
+  async createAppPassword(user, label) {
+    const result = await this.#update(user, (record) =>
+      appPasswordCreate({ ...this.#context(user), record, label, time: this.#time(), entropy: this.#entropy(), ...this.#policyField() }),
+    );
+    return { password: result.password, id: result.id };
+  }
+
+  /** `[{id, label, created_at, last_used_at, phc}]` (`"{ARGON2ID}" + phc` for a Dovecot passdb). */
+  async listAppPasswords(user) {
+    this.#context(user);
+    return appPasswordList({ record: await this.#current(user) }).app_passwords;
+  }
+
+  /** Whether `password` is one of the user's app passwords (IMAP/SMTP login): `{ok, id}`. */
+  async verifyAppPassword(user, password) {
+    this.#context(user);
+    const result = await this.#update(user, (record) =>
+      appPasswordVerify({ record, password: String(password), time: this.#time() }),
+    );
+    return { ok: result.valid, id: result.id };
+  }
+
+  /** Revokes one app password; false when there was none with that id. */
+  async revokeAppPassword(user, id) {
+    this.#context(user);
+    return (await this.#update(user, (record) => appPasswordRevoke({ record, id, time: this.#time() }))).revoked;
+  }
+
+  /** Revokes every app password; resolves the count. */
+  async revokeAllAppPasswords(user) {
+    this.#context(user);
+    return (await this.#update(user, (record) => appPasswordRevokeAll({ record, time: this.#time() }))).revoked;
+  }
+
+  /** The main password changed: every app password and trusted device is revoked. */
+  async passwordChanged(user) {
+    this.#context(user);
+    const result = await this.#update(user, (record) => passwordChanged({ record, time: this.#time() }));
+    return { revokedAppPasswords: result.revoked_app_passwords, revokedDevices: result.revoked_devices };
+  }
+
+  // ---- trusted devices -------------------------------------------------------------------
+
+  /**
+   * Trusts the current device from an authenticated session (settings page): `{token, id,
+   * expiresAt}`. Set `token` as an HttpOnly, Secure, SameSite cookie; pass it to beginLogin.
+   */
+  async trustDevice(user, { userAgent } = {}) {
+    const context = this.#context(user);
+    const result = await this.#update(user, (record) =>
+      deviceTrust({
+        ...context, record, time: this.#time(), entropy: this.#entropy(), ...this.#policyField(),
+        ...(userAgent === undefined ? {} : { user_agent: String(userAgent) }),
+      }),
+    );
+    return { token: result.token, id: result.id, expiresAt: result.expires_at };
+  }
+
+  /** `[{id, label, created_at, last_seen_at, expires_at, expired}]`. */
+  async listDevices(user) {
+    this.#context(user);
+    return deviceList({ record: await this.#current(user), time: this.#time() }).devices;
+  }
+
+  /** Forgets one trusted device; false when there was none with that id. */
+  async revokeDevice(user, id) {
+    this.#context(user);
+    return (await this.#update(user, (record) => deviceRevoke({ record, id, time: this.#time() }))).revoked;
+  }
+
+  /** Forgets every trusted device (but `except`, e.g. the current one); resolves the count. */
+  async revokeAllDevices(user, { except } = {}) {
+    this.#context(user);
+    return (
+      await this.#update(user, (record) =>
+        deviceRevokeAll({ record, time: this.#time(), ...(except === undefined ? {} : { except }) }),
+      )
+    ).revoked;
+  }
+
+  // ---- admin -----------------------------------------------------------------------------
+
   /**
    * Admin reset (the user lost their phone and codes): replaces the record with a new empty
    * one from the core (`record.new`), so the next login has no second step until the user
-   * enrolls again. Resolves false when the user had no record.
+   * enrolls again (unless the policy requires 2FA). Resolves false when the user had no record.
    */
   async adminReset(user) {
     this.#context(user);
     let had = false;
     await this.#update(
       user,
-      (record) => {
-        had = record !== null;
-        return had ? recordNew({ time: this.#time() }) : { record: null };
+      (_record, stored) => {
+        had = stored;
+        return stored ? recordNew({ time: this.#time() }) : { record: null };
       },
       { replace: true },
     );

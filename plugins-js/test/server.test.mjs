@@ -36,40 +36,50 @@ async function enable(mfa, clock, user) {
 for (const [kind, makeStorage] of Object.entries(storages)) {
   test(`${kind}: enroll, confirm, login, replay, disable`, async () => {
     const { mfa, clock } = site(makeStorage());
-    assert.deepEqual(await mfa.beginLogin('alice'), { required: false, state: 'disabled' });
+    const off = await mfa.beginLogin('alice');
+    assert.equal(off.required, false);
+    assert.equal(off.verdict, 'not_required');
+    assert.equal(await mfa.status('alice').then((s) => s.state), 'disabled');
 
     const enrolled = await mfa.enroll('alice', { account: 'alice@example.com' });
     assert.match(enrolled.uri, /^otpauth:\/\/totp\/Example%20Mail:alice%40example\.com\?secret=[A-Z2-7]{32}&/);
     assert.match(enrolled.qr, /^<svg[\s\S]*<\/svg>\s*$/);
     assert.equal(enrolled.state, 'pending');
     // An unfinished enrollment never turns 2FA on.
-    assert.deepEqual(await mfa.beginLogin('alice'), { required: false, state: 'pending' });
+    assert.deepEqual(
+      [(await mfa.beginLogin('alice')).required, (await mfa.beginLogin('alice')).state],
+      [false, 'pending'],
+    );
 
     const wrong = await mfa.confirm('alice', codeAt(enrolled.secret, clock.now + 600_000));
     assert.deepEqual(wrong, { ok: false, reason: 'wrong_code', state: 'pending' });
     const code = codeAt(enrolled.secret, clock.now);
     assert.deepEqual(await mfa.confirm('alice', code), { ok: true, reason: null, state: 'enabled' });
-    assert.deepEqual(await mfa.beginLogin('alice'), { required: true, state: 'enabled' });
+    const begin = await mfa.beginLogin('alice');
+    assert.equal(begin.required, true);
+    assert.equal(begin.verdict, 'factor_required');
+    assert.deepEqual(begin.methods, ['totp', 'trusted_device']);
 
     // The step used to confirm is spent; the next step logs in once.
-    assert.equal((await mfa.verifyLogin('alice', code)).reason, 'replayed');
+    const replay = await mfa.verifyLogin('alice', code);
+    assert.deepEqual([replay.ok, replay.verdict, replay.reason], [false, 'wrong', 'replayed']);
     clock.now += 30_000;
     const next = codeAt(enrolled.secret, clock.now);
     const ok = await mfa.verifyLogin('alice', next);
-    assert.equal(ok.ok, true);
-    assert.equal(ok.step, Math.floor(clock.now / 30_000));
-    assert.deepEqual(await mfa.verifyLogin('alice', next), { ok: false, reason: 'replayed', step: null });
+    assert.deepEqual([ok.ok, ok.verdict, ok.method, ok.reason, ok.deviceToken], [true, 'ok', 'totp', null, null]);
+    assert.equal((await mfa.verifyLogin('alice', next)).reason, 'replayed');
     assert.equal((await mfa.verifyLogin('alice', ` ${next.slice(0, 5)}x`)).reason, 'malformed');
 
     const status = await mfa.status('alice');
     assert.equal(status.totp.account, 'alice@example.com');
-    assert.equal(status.totp.last_step, ok.step);
+    assert.equal(status.totp.last_step, Math.floor(clock.now / 30_000));
     assert.equal(JSON.stringify(status).includes(enrolled.secret), false, 'status shows no secret');
 
     clock.now += 30_000;
     assert.equal((await mfa.disable('alice', '000000')).ok, false);
-    assert.deepEqual(await mfa.disable('alice', codeAt(enrolled.secret, clock.now)), { ok: true, reason: null, state: 'disabled' });
-    assert.deepEqual(await mfa.beginLogin('alice'), { required: false, state: 'disabled' });
+    const disabled = await mfa.disable('alice', codeAt(enrolled.secret, clock.now));
+    assert.deepEqual([disabled.ok, disabled.state], [true, 'disabled']);
+    assert.equal((await mfa.beginLogin('alice')).required, false);
   });
 
   test(`${kind}: re-enrolling keeps the enabled factor until confirmed; cancel drops only the pending one`, async () => {
@@ -103,21 +113,35 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     assert.equal((await onlyNew.verifyLogin('carol', codeAt('JBSWY3DPEHPK3PXP', clock.now))).ok, true);
   });
 
+  test(`${kind}: importing twofactor_gauthenticator settings brings the key and its recovery codes`, async () => {
+    const { mfa, clock } = site(makeStorage());
+    const prefs = { secret: 'JBSWY3DPEHPK3PXP', activate: true, recovery_codes: ['12345678', '', '87654321'] };
+    const imported = await mfa.importLegacy('hank', { from: 'gauthenticator', prefs });
+    assert.deepEqual(imported, { totp: 'enabled', backupCodes: 2, notImported: [], state: 'enabled' });
+    assert.equal((await mfa.verifyLogin('hank', codeAt('JBSWY3DPEHPK3PXP', clock.now))).ok, true);
+    const viaBackup = await mfa.verifyLogin('hank', '8765 4321', { method: 'backup_code' });
+    assert.deepEqual([viaBackup.ok, viaBackup.method, viaBackup.backupCodesRemaining], [true, 'backup_code', 1]);
+    await assert.rejects(mfa.importLegacy('hank', { from: 'elsewhere' }), { code: 'invalid_field' });
+  });
+
   test(`${kind}: admin reset turns 2FA off, even when the record no longer opens`, async () => {
     const storage = makeStorage();
     const { mfa, clock } = site(storage);
     const secret = await enable(mfa, clock, 'frank');
     assert.equal(await mfa.adminReset('nobody'), false);
+    assert.equal(await storage.get('nobody'), null, 'no row made for a user without one');
     assert.equal(await mfa.adminReset('frank'), true);
-    assert.deepEqual(await mfa.beginLogin('frank'), { required: false, state: 'disabled' });
+    assert.deepEqual([(await mfa.beginLogin('frank')).required, (await mfa.status('frank')).state], [false, 'disabled']);
     clock.now += 30_000;
-    await assert.rejects(mfa.verifyLogin('frank', codeAt(secret, clock.now)), { code: 'not_enabled' });
+    assert.equal((await mfa.verifyLogin('frank', codeAt(secret, clock.now))).ok, false);
     // A record sealed under keys the site lost: reset is the way back.
     const lost = new Mail2fa({ keys: [generateKey('k9')], storage, now: () => clock.now });
     await enable(lost, clock, 'gina');
-    assert.deepEqual(await mfa.beginLogin('gina'), { required: true, state: 'enabled', error: 'unknown_key_id' });
+    assert.deepEqual(await mfa.beginLogin('gina'), {
+      required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: 'unknown_key_id',
+    });
     assert.equal(await mfa.adminReset('gina'), true);
-    assert.deepEqual(await mfa.beginLogin('gina'), { required: false, state: 'disabled' });
+    assert.equal((await mfa.beginLogin('gina')).required, false);
   });
 
   test(`${kind}: a record that does not open keeps 2FA required (fails closed)`, async () => {
@@ -125,7 +149,8 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     const { mfa, clock } = site(storage);
     const secret = await enable(mfa, clock, 'dave');
     const otherSite = new Mail2fa({ keys: [generateKey('k1')], storage, now: () => clock.now });
-    assert.deepEqual(await otherSite.beginLogin('dave'), { required: true, state: 'enabled', error: 'decrypt_failed' });
+    const begin = await otherSite.beginLogin('dave');
+    assert.deepEqual([begin.required, begin.error], [true, 'decrypt_failed']);
     clock.now += 30_000;
     await assert.rejects(otherSite.verifyLogin('dave', codeAt(secret, clock.now)), (e) => {
       assert.ok(e instanceof Mail2faError);
@@ -133,7 +158,108 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
       assert.equal(e.message.includes(secret), false);
       return true;
     });
-    await assert.rejects(mfa.verifyLogin('nobody', '123456'), { code: 'not_enabled' });
+    assert.equal((await mfa.verifyLogin('nobody', '123456')).verdict, 'not_required');
+    assert.equal(await storage.get('nobody'), null, 'a login without 2FA writes nothing');
+  });
+
+  test(`${kind}: wrong codes lock the user; a correct code is refused while locked`, async () => {
+    const { mfa, clock } = site(makeStorage());
+    const secret = await enable(mfa, clock, 'ivy');
+    clock.now += 30_000;
+    const verdicts = [];
+    for (let i = 0; i < 5; i++) verdicts.push((await mfa.verifyLogin('ivy', '000000')).verdict);
+    assert.deepEqual(verdicts, ['wrong', 'wrong', 'wrong', 'wrong', 'wrong']);
+    const locked = await mfa.verifyLogin('ivy', codeAt(secret, clock.now));
+    assert.deepEqual([locked.ok, locked.verdict], [false, 'locked']);
+    assert.ok(locked.retryAfter > 0);
+    const begin = await mfa.beginLogin('ivy');
+    assert.deepEqual([begin.required, begin.verdict, begin.retryAfter > 0], [true, 'factor_required', true]);
+    clock.now += locked.retryAfter * 1000 + 30_000;
+    assert.equal((await mfa.verifyLogin('ivy', codeAt(secret, clock.now))).ok, true);
+  });
+
+  test(`${kind}: backup codes log in once each`, async () => {
+    const { mfa, clock } = site(makeStorage());
+    await assert.rejects(mfa.generateBackupCodes('jay'), { code: 'not_enabled' });
+    const { secret } = await mfa.enroll('jay');
+    const confirmed = await mfa.confirm('jay', codeAt(secret, clock.now), { backupCodes: true });
+    assert.equal(confirmed.ok, true);
+    assert.equal(confirmed.backupCodes.length, 10);
+    for (const c of confirmed.backupCodes) assert.match(c, /^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/);
+    assert.equal((await mfa.backupCodesStatus('jay')).remaining, 10);
+
+    const { codes } = await mfa.generateBackupCodes('jay', { count: 3 });
+    assert.equal(codes.length, 3);
+    const old = await mfa.verifyLogin('jay', confirmed.backupCodes[0], { method: 'backup_code' });
+    assert.deepEqual([old.ok, old.reason], [false, 'wrong_code'], 'a new set replaces the old one');
+    const used = await mfa.verifyLogin('jay', codes[0].toUpperCase(), { method: 'backup_code' });
+    assert.deepEqual([used.ok, used.backupCodesRemaining], [true, 2]);
+    assert.equal((await mfa.verifyLogin('jay', codes[0], { method: 'backup_code' })).ok, false);
+    const reauth = await mfa.verifyBackupCode('jay', codes[1]);
+    assert.deepEqual(reauth, { ok: true, reason: null, retryAfter: null, remaining: 1 });
+    assert.equal((await mfa.backupCodesStatus('jay')).remaining, 1);
+    await assert.rejects(mfa.verifyLogin('jay', codes[2], { method: 'sms' }), { code: 'invalid_field' });
+  });
+
+  test(`${kind}: trusted devices skip the second step until revoked or the password changes`, async () => {
+    const { mfa, clock } = site(makeStorage());
+    const secret = await enable(mfa, clock, 'kim');
+    clock.now += 30_000;
+    const login = await mfa.verifyLogin('kim', codeAt(secret, clock.now), { trustDevice: true, userAgent: 'Firefox on Linux' });
+    assert.equal(login.ok, true);
+    assert.match(login.deviceToken, /^[A-Za-z0-9_-]{12}\.[A-Za-z0-9_-]{32}$/);
+    assert.equal(login.deviceExpiresAt, Math.floor(clock.now / 1000) + 30 * 86400);
+
+    const again = await mfa.beginLogin('kim', { deviceToken: login.deviceToken });
+    assert.deepEqual([again.required, again.verdict, again.deviceId], [false, 'ok', login.deviceId]);
+    const devices = await mfa.listDevices('kim');
+    assert.deepEqual(devices.map((d) => [d.id, d.label, d.expired]), [[login.deviceId, 'Firefox on Linux', false]]);
+    assert.equal(JSON.stringify(devices).includes(login.deviceToken.split('.')[1]), false, 'no token in the list');
+
+    const settings = await mfa.trustDevice('kim', { userAgent: 'Phone' });
+    assert.equal(await mfa.revokeAllDevices('kim', { except: settings.id }), 1);
+    const revoked = await mfa.beginLogin('kim', { deviceToken: login.deviceToken });
+    assert.deepEqual([revoked.required, revoked.forgetDevice, revoked.reason], [true, true, 'device_unknown']);
+    assert.equal((await mfa.beginLogin('kim', { deviceToken: settings.token })).required, false);
+    assert.equal(await mfa.revokeDevice('kim', settings.id), true);
+    assert.equal(await mfa.revokeDevice('kim', settings.id), false);
+
+    const third = await mfa.trustDevice('kim');
+    assert.deepEqual(await mfa.passwordChanged('kim'), { revokedAppPasswords: 0, revokedDevices: 1 });
+    assert.equal((await mfa.beginLogin('kim', { deviceToken: third.token })).required, true);
+  });
+
+  test(`${kind}: app passwords for mail clients`, async () => {
+    const { mfa } = site(makeStorage());
+    const created = await mfa.createAppPassword('lee', 'Thunderbird');
+    assert.match(created.password, /^[a-z]{4}(-[a-z]{4}){4}$/);
+    const [entry] = await mfa.listAppPasswords('lee');
+    assert.deepEqual([entry.id, entry.label, entry.last_used_at], [created.id, 'Thunderbird', null]);
+    assert.match(entry.phc, /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$/);
+    assert.deepEqual(await mfa.verifyAppPassword('lee', created.password), { ok: true, id: created.id });
+    assert.notEqual((await mfa.listAppPasswords('lee'))[0].last_used_at, null);
+    assert.deepEqual(await mfa.verifyAppPassword('lee', 'aaaa-bbbb-cccc-dddd-eeee'), { ok: false, id: null });
+    const second = await mfa.createAppPassword('lee', 'Phone');
+    assert.equal(await mfa.revokeAppPassword('lee', created.id), true);
+    assert.equal((await mfa.verifyAppPassword('lee', created.password)).ok, false);
+    assert.equal(await mfa.revokeAllAppPasswords('lee'), 1);
+    assert.equal((await mfa.verifyAppPassword('lee', second.password)).ok, false);
+    assert.deepEqual(await mfa.listAppPasswords('lee'), []);
+  });
+
+  test(`${kind}: a policy that requires 2FA allows only enrollment`, async () => {
+    const storage = makeStorage();
+    const clock = { now: T0 };
+    const strict = new Mail2fa({ keys: [generateKey('k1')], storage, now: () => clock.now, policy: { mode: 'required' } });
+    const begin = await strict.beginLogin('max');
+    assert.deepEqual([begin.required, begin.verdict], [true, 'enroll_required']);
+    const graceUntil = Math.floor(T0 / 1000) + 86400;
+    const lenient = new Mail2fa({ keys: [generateKey('k1')], storage, now: () => clock.now, policy: { mode: 'required', grace_until: graceUntil } });
+    const inGrace = await lenient.beginLogin('max');
+    assert.deepEqual([inGrace.required, inGrace.verdict, inGrace.enrollBy], [false, 'not_required', graceUntil]);
+    const noDevices = new Mail2fa({ keys: [generateKey('k1')], storage, policy: { device_days: 0 } });
+    await assert.rejects(noDevices.trustDevice('max'), { code: 'feature_disabled' });
+    await assert.rejects(new Mail2fa({ keys: [generateKey('k1')], storage, policy: { mdoe: 'required' } }).beginLogin('max'), { code: 'invalid_field' });
   });
 }
 
@@ -164,11 +290,24 @@ test('sqlite: two nodes verify the same code at once; exactly one is accepted', 
     const results = await Promise.all(Array.from({ length: nodes }, () => node().verifyLogin('erin', code)));
     assert.equal(results.filter((r) => r.ok).length, 1, `${nodes} nodes: exactly one accepted`);
     assert.deepEqual(
-      results.filter((r) => !r.ok).map((r) => r.reason),
-      Array(nodes - 1).fill('replayed'),
+      results.filter((r) => !r.ok).map((r) => `${r.verdict}/${r.reason}`),
+      Array(nodes - 1).fill('wrong/replayed'),
     );
     assert.ok(refused >= nodes - 1, `${nodes} nodes: the losers' writes were refused (${refused})`);
   }
+});
+
+test('sqlite: wrong codes racing on two nodes are all counted: exactly max_failures are checked', async () => {
+  const file = join(dir, 'limiter-race.sqlite');
+  const { mfa, clock, keys } = site(new SqliteStorage(file));
+  await enable(mfa, clock, 'olga');
+  clock.now += 30_000;
+  const nodes = [new SqliteStorage(file), new SqliteStorage(file)].map(
+    (storage) => new Mail2fa({ keys, storage, now: () => clock.now }),
+  );
+  const results = await Promise.all(Array.from({ length: 12 }, (_, i) => nodes[i % 2].verifyLogin('olga', '000000')));
+  const verdicts = results.map((r) => r.verdict).sort();
+  assert.deepEqual(verdicts, [...Array(7).fill('locked'), ...Array(5).fill('wrong')]);
 });
 
 test('storage contract: compare-and-set refuses a stale version and a second insert', async () => {

@@ -4,8 +4,11 @@ import {
   init, initSync, isReady, call, ops, version, functionName,
   totpCode, totpEnroll, totpActivate, totpCancel, totpVerify, totpDisable, totpImport, totpExport,
   otpauthParse, otpauthBuild, recordNew, recordStatus, recordOpen, recordSeal, recordRotateKey, qrSvg,
+  loginDecide, backupGenerate, backupVerify, backupStatus, deviceTrust, deviceList, deviceRevoke, deviceRevokeAll,
+  appPasswordCreate, appPasswordList, appPasswordVerify, appPasswordRevoke, appPasswordRevokeAll, passwordChanged,
+  phcHash, phcVerify, importGauthenticator, importKolab,
   TOTP, Mail2fa, MemoryStorage, Mail2faError, generateKey, randomBase64,
-  type Mail2faStorage, type SiteKey, type UserRecord, type VerifyLoginResult, type State,
+  type Mail2faStorage, type SiteKey, type UserRecord, type VerifyLoginResult, type State, type Policy, type Verdict,
 } from 'mail2fa';
 import { SqliteStorage } from 'mail2fa/sqlite';
 
@@ -47,6 +50,29 @@ const resealed: UserRecord = recordSeal({ user, keys, entropy, plain }).record;
 const count: number = recordRotateKey({ user, keys, record: resealed, time, entropy }).resealed;
 const svg: string = qrSvg({ text: built, ecc: 'M' }).svg;
 
+const policy: Policy = { mode: 'required', grace_until: time + 86400, methods: ['totp', 'backup_code'], max_failures: 5, argon2: { m: 19456 } };
+const decided = loginDecide({ user, keys, time, record, policy, factor: { type: 'totp', value: code }, trust_device: true, entropy, user_agent: 'UA' });
+const verdict: Verdict = decided.verdict;
+const retry: number | null = decided.retry_after;
+const backup: string[] = backupGenerate({ user, keys, entropy, time, record, count: 5, policy }).codes;
+const backupOk: boolean = backupVerify({ user, keys, time, record, code: backup[0] }).accepted;
+const left: number = backupStatus({ record }).remaining;
+const device = deviceTrust({ user, entropy, time, record, user_agent: 'UA' });
+const label: string = deviceList({ record, time }).devices[0].label;
+const one: boolean = deviceRevoke({ record, time, id: device.id }).revoked;
+const all: number = deviceRevokeAll({ record, time, except: device.id }).revoked;
+const app = appPasswordCreate({ entropy, time, label: 'Mail client', record });
+const phc: string = appPasswordList({ record: app.record }).app_passwords[0].phc;
+const valid: boolean = appPasswordVerify({ record: app.record, password: app.password, time }).valid;
+const gone: boolean = appPasswordRevoke({ record: app.record, time, id: app.id }).revoked;
+const none: number = appPasswordRevokeAll({ record: app.record, time }).revoked;
+const changed: number = passwordChanged({ record, time }).revoked_devices;
+const hash: string = phcHash({ password: 'pw', salt: randomBase64(16), variant: 'argon2id' }).phc;
+const matches: boolean = phcVerify({ phc: hash, password: 'pw' }).valid;
+const gauth = importGauthenticator({ user, keys, entropy, time, prefs: { secret: 'JBSWY3DPEHPK3PXP', activate: true } });
+const kolab = importKolab({ user, keys, entropy, time, blob: '{}', replace: true });
+console.log(verdict, retry, backupOk, left, label, one, all, phc, valid, gone, none, changed, matches, gauth.totp, kolab.not_imported);
+
 const totp = new TOTP({ secret: parsed.secret, issuer: 'Example', account: 'alice', digits: 6 });
 const now: string = totp.generate();
 const then: string = totp.generate({ timestamp: Date.now() });
@@ -61,10 +87,30 @@ const onSqlite = new Mail2fa({ keys, storage: new SqliteStorage(':memory:') });
 const custom = new Mail2fa({ keys, storage: new RedisLikeStorage() });
 
 async function flow(): Promise<void> {
-  const begin = await mfa.beginLogin(user);
+  const strict = new Mail2fa({ keys, storage: new MemoryStorage(), policy });
+  const begin = await strict.beginLogin(user, { deviceToken: 'cookie' });
   if (begin.required && begin.error) console.log(begin.error);
-  const result: VerifyLoginResult = await mfa.verifyLogin(user, '123456');
-  if (!result.ok) console.log(result.reason);
+  if (begin.forgetDevice) console.log('clear cookie');
+  const result: VerifyLoginResult = await mfa.verifyLogin(user, '123456', { trustDevice: true, userAgent: 'UA' });
+  if (!result.ok) console.log(result.reason, result.verdict === 'locked' ? result.retryAfter : null);
+  if (result.deviceToken) console.log(result.deviceExpiresAt);
+  const viaBackup = await mfa.verifyLogin(user, 'abcde-fghjk', { method: 'backup_code' });
+  console.log(viaBackup.backupCodesRemaining);
+  const codes: string[] = (await mfa.generateBackupCodes(user, { count: 10 })).codes;
+  const reauth = await mfa.verifyBackupCode(user, codes[0]);
+  console.log(reauth.ok, reauth.remaining, (await mfa.backupCodesStatus(user)).remaining);
+  const appPw = await mfa.createAppPassword(user, 'Thunderbird');
+  const listed = await mfa.listAppPasswords(user);
+  console.log(appPw.password, listed[0].phc, (await mfa.verifyAppPassword(user, appPw.password)).ok);
+  console.log(await mfa.revokeAppPassword(user, appPw.id), await mfa.revokeAllAppPasswords(user));
+  const trusted = await mfa.trustDevice(user, { userAgent: 'UA' });
+  console.log(trusted.token, trusted.expiresAt, (await mfa.listDevices(user))[0].expired);
+  console.log(await mfa.revokeDevice(user, trusted.id), await mfa.revokeAllDevices(user, { except: trusted.id }));
+  console.log((await mfa.passwordChanged(user)).revokedDevices);
+  const confirmed = await mfa.confirm(user, '123456', { backupCodes: true });
+  console.log(confirmed.backupCodes?.length);
+  const legacy = await mfa.importLegacy(user, { from: 'kolab', blob: {}, replace: false });
+  console.log(legacy.notImported.map((n) => n.reason));
   const e = await mfa.enroll(user, { account: 'alice@example.com', digits: 6 });
   console.log(e.qr, e.uri, e.secret, e.state);
   console.log((await mfa.confirm(user, '123456')).ok, (await mfa.disable(user, '123456')).reason);
@@ -82,6 +128,10 @@ async function flow(): Promise<void> {
 
 // @ts-expect-error: a code is a string, never a number
 await mfa.verifyLogin(user, 123456);
+// @ts-expect-error: only TOTP and backup codes are typed at the code prompt
+await mfa.verifyLogin(user, '123456', { method: 'sms' });
+// @ts-expect-error: a policy field that does not exist
+new Mail2fa({ keys, storage: new MemoryStorage(), policy: { mdoe: 'required' } });
 // @ts-expect-error: keys are {id, key}
 new Mail2fa({ keys: ['secret'], storage: new MemoryStorage() });
 
