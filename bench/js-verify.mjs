@@ -63,6 +63,8 @@ const otpauthTotp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(SECRET_
 const checks = {
   'mail2fa totpVerify (full op: open sealed record, 3 steps, new record)': () =>
     mail2fa.totpVerify({ user: 'bench', keys: KEYS, record, code, time: NOW, window: 1 }).accepted,
+  'mail2fa loginDecide (what Mail2fa.verifyLogin runs: + policy, limiter)': () =>
+    mail2fa.loginDecide({ user: 'bench', keys: KEYS, record, time: NOW, window: 1, factor: { type: 'totp', value: code } }).verdict === 'ok',
   'mail2fa call({op: "totp.verify"})': () =>
     mail2fa.call({ op: 'totp.verify', user: 'bench', keys: KEYS, record, code, time: NOW, window: 1 }).accepted,
   'mail2fa totpCode (one HMAC, no record; lower bound of a call)': () =>
