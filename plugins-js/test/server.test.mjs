@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Mail2fa, MemoryStorage, TOTP, Mail2faError, generateKey } from 'mail2fa';
 import { SqliteStorage } from 'mail2fa/sqlite';
@@ -295,6 +297,33 @@ test('sqlite: two nodes verify the same code at once; exactly one is accepted', 
     );
     assert.ok(refused >= nodes - 1, `${nodes} nodes: the losers' writes were refused (${refused})`);
   }
+});
+
+test('sqlite: four processes verify the same code at the same moment; exactly one is accepted', async () => {
+  const file = join(dir, 'process-race.sqlite');
+  const { mfa, clock, keys } = site(new SqliteStorage(file));
+  const secret = await enable(mfa, clock, 'pat');
+  clock.now += 30_000;
+  const code = codeAt(secret, clock.now);
+  const startAt = Date.now() + 1500; // every process is loaded and spinning by then
+  const script = `
+    import { Mail2fa } from 'mail2fa';
+    import { SqliteStorage } from 'mail2fa/sqlite';
+    const [file, keys, now, code, startAt] = JSON.parse(process.argv[1]);
+    const mfa = new Mail2fa({ keys, storage: new SqliteStorage(file), now: () => now });
+    await mfa.status('pat'); // module loaded, connection open
+    while (Date.now() < startAt);
+    const r = await mfa.verifyLogin('pat', code);
+    console.log(JSON.stringify({ ok: r.ok, verdict: r.verdict, reason: r.reason }));`;
+  const args = JSON.stringify([file, keys, clock.now, code, startAt]);
+  const run = () =>
+    new Promise((resolve, reject) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script, args], { cwd: fileURLToPath(new URL('..', import.meta.url)) },
+        (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))));
+    });
+  const results = await Promise.all([run(), run(), run(), run()]);
+  assert.equal(results.filter((r) => r.ok).length, 1, JSON.stringify(results));
+  assert.deepEqual(results.filter((r) => !r.ok).map((r) => `${r.verdict}/${r.reason}`), Array(3).fill('wrong/replayed'));
 });
 
 test('sqlite: wrong codes racing on two nodes are all counted: exactly max_failures are checked', async () => {
