@@ -32,6 +32,9 @@ import {
   importKolab,
 } from './api.js';
 
+/** Core errors about a stored record that keep 2FA required at login (fail closed). */
+const FAIL_CLOSED = new Set(['decrypt_failed', 'unknown_key_id', 'invalid_record', 'unsupported_format']);
+
 /** How often an update is retried when another request changed the record in between. */
 const MAX_ATTEMPTS = 16;
 
@@ -187,8 +190,8 @@ export class Mail2fa {
    * decides (login.decide): `required: false` lets the login through (`verdict`
    * `not_required`, or `ok` for a trusted device); otherwise serve nothing of the mailbox
    * until `verifyLogin` says ok — or, with `enroll_required`, only the enrollment pages.
-   * `forgetDevice`: delete the device cookie. A record that does not open fails closed:
-   * `required: true` with `error` naming why.
+   * `forgetDevice`: delete the device cookie. A record that does not open or does not parse
+   * fails closed: `required: true` with `error` naming why (an admin reset is the way back).
    */
   async beginLogin(user, { deviceToken } = {}) {
     const factor = deviceToken ? { type: 'trusted_device', value: String(deviceToken) } : null;
@@ -196,7 +199,7 @@ export class Mail2fa {
       const result = await this.#decide(user, factor);
       return { required: !(result.verdict === 'ok' || result.verdict === 'not_required'), ...result };
     } catch (error) {
-      if (error instanceof Mail2faError && (error.code === 'decrypt_failed' || error.code === 'unknown_key_id')) {
+      if (error instanceof Mail2faError && FAIL_CLOSED.has(error.code)) {
         return { required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: error.code };
       }
       throw error;

@@ -161,6 +161,13 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
       return true;
     });
     assert.equal((await mfa.verifyLogin('nobody', '123456')).verdict, 'not_required');
+    // A stored record that is not a record at all (corrupted, a newer format) fails closed too.
+    for (const [record, code] of [[{ format: 1, rev: 'x' }, 'invalid_record'], [{ format: 9, rev: 1 }, 'unsupported_format']]) {
+      assert.equal(await storage.compareAndSet(`broken-${code}`, null, record), true);
+      assert.deepEqual(await mfa.beginLogin(`broken-${code}`), {
+        required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: code,
+      });
+    }
     assert.equal(await storage.get('nobody'), null, 'a login without 2FA writes nothing');
   });
 
