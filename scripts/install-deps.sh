@@ -10,6 +10,9 @@ APT_PACKAGES=(
   php8.2-cli php8.2-fpm php8.2-sqlite3 php8.2-pgsql phpunit libfcgi-bin
   oathtool zbar-tools chromium
   dovecot-core        # doveadm pw: app-password hash interop (crates/mail2fa-core/tests/interop_argon2.rs)
+  # Roundcube e2e (tests/e2e, scripts/roundcube-env.sh): Debian's Roundcube 1.6 and its bundled
+  # plugins, Dovecot IMAP, nginx, PostgreSQL for the second storage run.
+  roundcube-core roundcube-sqlite3 roundcube-plugins nginx-light dovecot-imapd postgresql
 )
 
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' crates/mail2fa-wasm/Cargo.toml)
@@ -21,6 +24,9 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: apt packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # roundcube-core: let dbconfig create its SQLite database without asking.
+  printf '%s\n' 'roundcube-core roundcube/dbconfig-install boolean true' \
+    'roundcube-core roundcube/database-type select sqlite3' | debconf-set-selections
   apt-get update -q
   # php8.2-fpm is named explicitly so the php metapackage never pulls in Apache.
   apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,1 @@
+../../../www/mail2fa-ui.js

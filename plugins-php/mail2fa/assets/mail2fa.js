@@ -1,0 +1,1 @@
+../../../dist/mail2fa.js

@@ -1,0 +1,903 @@
+<?php
+
+/**
+ * mail2fa: two-factor authentication for Roundcube on the mail2fa core.
+ *
+ * The login gate: Roundcube checks the password first; `login_after` then asks the core
+ * (login.decide) whether a second factor is needed. If so the session loses its user_id
+ * (so Roundcube itself treats it as logged out) and keeps only a pending marker; while it
+ * is pending, `startup` answers every request itself with the second-factor form (or an
+ * error for AJAX), so no task, action or plugin runs. When the core accepts the factor the
+ * user_id comes back under a new session id.
+ *
+ * @license GPL-3.0-or-later
+ */
+class mail2fa extends rcube_plugin
+{
+    public $task = '.*';
+
+    /** Seconds a password-only session may wait for its second factor. */
+    const PENDING_TTL = 600;
+    const DEVICE_COOKIE = 'mail2fa_device';
+    const LOGIN_ACTION = 'plugin.mail2fa-login';
+
+    /** @var rcmail */
+    private $rc;
+    /** @var mail2fa_engine */
+    private $engine;
+    /** @var array|null result shown once on the settings page */
+    private $flash;
+
+    public function init()
+    {
+        $this->rc = rcmail::get_instance();
+        $this->load_config();
+        require_once __DIR__ . '/mail2fa_engine.php';
+        $this->engine = new mail2fa_engine($this->rc);
+
+        $this->add_hook('startup', [$this, 'startup']);
+        $this->add_hook('login_after', [$this, 'login_after']);
+        $this->add_hook('authenticate', [$this, 'authenticate']);
+        $this->add_hook('password_change', [$this, 'password_change']);
+        $this->add_hook('mail2fa_admin', [$this, 'admin_hook']);
+
+        if ($this->rc->task === 'settings') {
+            $this->add_texts('localization/');
+            $this->add_hook('settings_actions', [$this, 'settings_actions']);
+            $this->register_action('plugin.mail2fa', [$this, 'settings_page']);
+            foreach (['enroll-start', 'enroll-confirm', 'enroll-cancel', 'backup-regenerate', 'device-revoke',
+                'device-revoke-all', 'app-create', 'app-revoke', 'disable'] as $a) {
+                $this->register_action("plugin.mail2fa-$a", [$this, 'settings_post']);
+            }
+        }
+    }
+
+    /** The plugin's engine (for bin/mail2fa-admin.sh and admin panels). */
+    public function engine(): mail2fa_engine
+    {
+        return $this->engine;
+    }
+
+    // ----------------------------------------------------------------------------------
+    // The login gate
+    // ----------------------------------------------------------------------------------
+
+    /**
+     * Every request passes here before Roundcube runs any task or action. A session waiting
+     * for its second factor gets the form (or an error), never anything else.
+     */
+    public function startup($args)
+    {
+        if (!$this->network_allowed()) {
+            $this->deny_network();
+        }
+
+        $pending = $_SESSION['mail2fa_pending'] ?? null;
+        if (empty($pending) || !is_array($pending)) {
+            return $args;
+        }
+
+        // Defence in depth: a pending session never carries a user_id.
+        if (!empty($_SESSION['user_id'])) {
+            $this->log_error('a pending session carried a user_id; the session was ended');
+            $this->rc->kill_session();
+            $this->rc->output->redirect(['_task' => 'login'], 0, false);
+        }
+
+        $task   = $args['task'];
+        $action = $args['action'];
+
+        // A new login or a logout drops the pending login.
+        if (($task === 'login' && $action === 'login') || $task === 'logout') {
+            $this->rc->kill_session();
+            if ($task === 'logout') {
+                $this->rc->output->redirect(['_task' => 'login'], 0, false);
+            }
+            return $args;
+        }
+
+        if (time() - (int) $pending['since'] > self::PENDING_TTL) {
+            $this->rc->kill_session();
+            $this->rc->output->show_message($this->gettext_login('expired'), 'warning');
+            $this->rc->output->redirect(['_task' => 'login', '_err' => 'session'], 0, false);
+        }
+
+        if ($this->rc->output->ajax_call || !empty($_REQUEST['_remote']) || $this->rc->output->get_env('framed')
+            || !($this->rc->output instanceof rcmail_output_html)
+        ) {
+            // AJAX and framed requests of a half-logged-in session: nothing but an error.
+            http_response_code(401);
+            header('Content-Type: application/json; charset=UTF-8');
+            header('Cache-Control: no-store');
+            echo json_encode(['error' => 'second_factor_required']);
+            exit;
+        }
+
+        if ($task === 'login' && $action === self::LOGIN_ACTION && $_SERVER['REQUEST_METHOD'] === 'POST') {
+            $this->verify_second_factor($pending);
+        }
+        else if ($task === 'login' && $action === 'plugin.mail2fa-enroll-start' && $_SERVER['REQUEST_METHOD'] === 'POST'
+            && ($pending['mode'] ?? '') === 'enroll'
+        ) {
+            $this->json_action('enroll-start', $pending['username']);
+        }
+        else if ($task === 'login' && $action === 'plugin.mail2fa-enroll-confirm' && $_SERVER['REQUEST_METHOD'] === 'POST'
+            && ($pending['mode'] ?? '') === 'enroll'
+        ) {
+            $this->json_action('enroll-confirm', $pending['username']);
+        }
+        else if ($task === 'login' && $action === 'plugin.mail2fa-enroll-cancel' && $_SERVER['REQUEST_METHOD'] === 'POST'
+            && ($pending['mode'] ?? '') === 'enroll'
+        ) {
+            $this->json_action('enroll-cancel', $pending['username']);
+        }
+        else if ($task === 'login' && $action === 'plugin.mail2fa-enroll-done' && ($pending['mode'] ?? '') === 'enroll') {
+            $this->finish_enrollment_login($pending);
+        }
+
+        $this->render_login_form($pending);
+    }
+
+    /** A fresh login attempt always starts without a pending second factor. */
+    public function authenticate($args)
+    {
+        if (!empty($_SESSION['mail2fa_pending'])) {
+            $this->rc->session->remove('mail2fa_pending');
+        }
+
+        return $args;
+    }
+
+    /**
+     * The password was right. Ask the core whether this login needs a second factor (a
+     * trusted-device cookie is presented as one); if so, park the session.
+     */
+    public function login_after($args)
+    {
+        $user = (string) $_SESSION['username'];
+        $device = (string) ($_COOKIE[self::DEVICE_COOKIE] ?? '');
+        $factor = $device !== '' ? ['type' => 'trusted_device', 'value' => $device] : null;
+
+        try {
+            $d = $this->decide($user, $factor, false);
+            $verdict = $d['verdict'];
+        }
+        catch (Throwable $e) {
+            // No decision (a record that does not decrypt, no key, a broken core): fail closed.
+            $this->log_error("login of $user held at the second factor: " . $this->describe($e));
+            $d = ['verdict' => 'unavailable'];
+            $verdict = 'unavailable';
+        }
+
+        if (!empty($d['forget_device'])) {
+            $this->forget_device_cookie();
+        }
+        if ($verdict === 'not_required' || $verdict === 'ok') {
+            return $args;
+        }
+
+        $redirect = $args;
+        unset($redirect['abort'], $redirect['_err']);
+        $_SESSION['mail2fa_pending'] = [
+            'user_id'     => (int) $_SESSION['user_id'],
+            'username'    => $user,
+            'since'       => time(),
+            'redirect'    => $redirect,
+            'mode'        => $verdict === 'enroll_required' ? 'enroll' : 'verify',
+            'retry_after' => isset($d['retry_after']) ? time() + (int) $d['retry_after'] : null,
+            'methods'     => $d['methods'] ?? ['totp'],
+            'unavailable' => $verdict === 'unavailable',
+        ];
+        $this->rc->session->remove('user_id');
+
+        return ['_task' => 'login', '_action' => self::LOGIN_ACTION];
+    }
+
+    /** One call of the core's login decision, storing the record it returns. */
+    private function decide(string $user, ?array $factor, bool $trust): array
+    {
+        $engine = $this->engine;
+        $ua = substr((string) ($_SERVER['HTTP_USER_AGENT'] ?? ''), 0, 400);
+
+        return $engine->update($user, function ($record) use ($engine, $user, $factor, $trust, $ua) {
+            $req = [
+                'op'     => 'login.decide',
+                'user'   => $user,
+                'keys'   => $record === null ? [] : $engine->keys(),
+                'time'   => time(),
+                'policy' => $engine->policy_for($user),
+                'factor' => $factor,
+            ];
+            if ($record === null && $engine->has_keys()) {
+                $req['keys'] = $engine->keys();
+            }
+            if ($trust) {
+                $req['trust_device'] = true;
+                $req['user_agent'] = $ua;
+                $req['entropy'] = mail2fa_engine::entropy();
+            }
+            return $req;
+        }, function ($response) {
+            // Users without 2FA get no row from merely logging in.
+            return $response['verdict'] !== 'not_required' || $response['state'] !== 'disabled';
+        });
+    }
+
+    private function verify_second_factor(array $pending)
+    {
+        if (!$this->rc->check_request(rcube_utils::INPUT_POST)) {
+            $this->render_login_form($pending, 'invalidrequest');
+        }
+        if (($pending['mode'] ?? '') !== 'verify') {
+            $this->render_login_form($pending);
+        }
+
+        $user = $pending['username'];
+        $code = rcube_utils::get_input_string('_code', rcube_utils::INPUT_POST);
+        $backup = rcube_utils::get_input_string('_backup_code', rcube_utils::INPUT_POST);
+        $trust = !empty($_POST['_trust']) && $this->trust_offered($pending);
+        if (trim($backup) !== '') {
+            $factor = ['type' => 'backup_code', 'value' => $backup];
+        }
+        else {
+            $factor = ['type' => 'totp', 'value' => $code];
+        }
+
+        try {
+            $d = $this->decide($user, $factor, $trust);
+        }
+        catch (Throwable $e) {
+            $this->log_error("second factor of $user not checked: " . $this->describe($e));
+            $pending['unavailable'] = true;
+            $this->render_login_form($pending, 'unavailable');
+        }
+
+        if ($d['verdict'] === 'ok') {
+            $this->fail_log($user, 'ok', $d['method'] ?? $factor['type']);
+            if (!empty($d['device_token'])) {
+                $this->set_device_cookie($d['device_token'], (int) $d['device_expires_at']);
+            }
+            $this->complete_login($pending);
+        }
+
+        if ($d['verdict'] === 'not_required') {
+            // 2FA was turned off (admin reset) while the form was open: the password suffices.
+            $this->complete_login($pending);
+        }
+
+        $this->fail_log($user, $d['verdict'], $factor['type'], $d['reason'] ?? null);
+        $pending['retry_after'] = isset($d['retry_after']) ? time() + (int) $d['retry_after'] : null;
+        $_SESSION['mail2fa_pending'] = $pending;
+        $this->render_login_form($pending, $d['verdict'] === 'locked' ? 'locked' : 'wrongcode');
+    }
+
+    /** The factor passed: the session gets its user back, under a new id. */
+    private function complete_login(array $pending)
+    {
+        $this->rc->session->remove('mail2fa_pending');
+        $this->rc->session->regenerate_id(true);
+        $_SESSION['user_id'] = (int) $pending['user_id'];
+        $this->rc->session->set_auth_cookie();
+
+        $redirect = (array) ($pending['redirect'] ?? []);
+        unset($redirect['abort'], $redirect['_err']);
+        if (empty($redirect['_task']) || $redirect['_task'] === 'login') {
+            $redirect['_task'] = 'mail';
+        }
+        $this->rc->output->redirect($redirect, 0, true);
+    }
+
+    /** After enrollment at login (policy "required"), the session is complete. */
+    private function finish_enrollment_login(array $pending)
+    {
+        try {
+            $d = $this->decide($pending['username'], null, false);
+        }
+        catch (Throwable $e) {
+            $this->log_error('enrollment at login not checked: ' . $this->describe($e));
+            $this->render_login_form($pending, 'unavailable');
+        }
+        // Enrolled now: the user proved the new factor with a code; the login is complete.
+        if ($d['state'] === 'enabled' || $d['verdict'] === 'not_required') {
+            $this->complete_login($pending);
+        }
+        $this->render_login_form($pending);
+    }
+
+    private function trust_offered(array $pending): bool
+    {
+        return in_array('trusted_device', (array) ($pending['methods'] ?? []), true)
+            && (int) $this->rc->config->get('mail2fa_trust_days', 30) > 0;
+    }
+
+    private function render_login_form(array $pending, ?string $error = null)
+    {
+        $this->add_texts('localization/');
+        $this->include_stylesheet($this->local_skin_path() . '/mail2fa.css');
+        $this->rc->output->set_pagetitle($this->gettext('title'));
+        $this->rc->output->set_env('task', 'login');
+        $this->register_handler('plugin.mail2fa_loginform', function ($attrib) use ($pending, $error) {
+            return $this->login_form_html($attrib, $pending, $error);
+        });
+        if (($pending['mode'] ?? '') === 'enroll') {
+            $this->add_enroll_assets();
+        }
+        header('Cache-Control: no-store');
+        $this->rc->output->send('mail2fa.login');
+        exit;
+    }
+
+    private function login_form_html($attrib, array $pending, ?string $error): string
+    {
+        $out = '';
+        $msg = null;
+        $retry = null;
+        if (!empty($pending['retry_after']) && $pending['retry_after'] > time()) {
+            $retry = (int) $pending['retry_after'] - time();
+        }
+        if (!empty($pending['unavailable'])) {
+            $msg = $this->gettext('unavailable');
+        }
+        else if ($error === 'locked' || $retry) {
+            $msg = $this->gettext(['name' => 'locked', 'vars' => ['seconds' => max(1, (int) $retry)]]);
+        }
+        else if ($error === 'wrongcode') {
+            $msg = $this->gettext('wrongcode');
+        }
+        else if ($error === 'invalidrequest') {
+            $msg = $this->rc->gettext('invalidrequest');
+        }
+        $err_id = 'mail2fa-error';
+        $out .= html::div(['id' => $err_id, 'class' => 'mail2fa-error' . ($msg ? ' alert alert-danger' : ''),
+            'role' => 'alert', 'aria-live' => 'assertive'], $msg ? rcube::Q($msg) : '');
+
+        if (($pending['mode'] ?? '') === 'enroll') {
+            $out .= html::p(null, rcube::Q($this->gettext('enrollrequired')));
+            $out .= $this->enroll_element('login', $this->rc->url(['_task' => 'login', '_action' => 'plugin.mail2fa-enroll-done']));
+            return $out;
+        }
+        if (!empty($pending['unavailable'])) {
+            return $out;
+        }
+
+        $hidden = new html_hiddenfield(['name' => '_token', 'value' => $this->rc->get_request_token()]);
+        $form = $hidden->show();
+        $input = new mail2fa_input([
+            'type' => 'text', 'name' => '_code', 'id' => 'mail2fa-code', 'class' => 'form-control', 'autocomplete' => 'one-time-code',
+            'inputmode' => 'numeric', 'pattern' => '[0-9 ]*', 'maxlength' => 12, 'size' => 12, 'autofocus' => true,
+            'aria-describedby' => $err_id, 'aria-invalid' => $msg ? 'true' : null, 'spellcheck' => 'false',
+        ]);
+        $form .= html::div('form-group row',
+            html::label(['for' => 'mail2fa-code', 'class' => 'col-form-label'], rcube::Q($this->gettext('codelabel')))
+            . html::div('', $input->show())
+            . html::p(['class' => 'form-text hint'], rcube::Q($this->gettext('codehint'))));
+
+        if (in_array('backup_code', (array) ($pending['methods'] ?? []), true)) {
+            $backup = new html_inputfield(['name' => '_backup_code', 'id' => 'mail2fa-backup', 'class' => 'form-control',
+                'autocomplete' => 'off', 'spellcheck' => 'false', 'size' => 24, 'maxlength' => 64]);
+            $form .= html::tag('details', ['class' => 'mail2fa-backup'],
+                html::tag('summary', null, rcube::Q($this->gettext('usebackup')))
+                . html::div('form-group row', html::label(['for' => 'mail2fa-backup', 'class' => 'col-form-label'],
+                    rcube::Q($this->gettext('backuplabel'))) . html::div('', $backup->show())));
+        }
+        if ($this->trust_offered($pending)) {
+            $days = (int) $this->rc->config->get('mail2fa_trust_days', 30);
+            $check = new html_checkbox(['name' => '_trust', 'id' => 'mail2fa-trust', 'value' => '1', 'class' => 'form-check-input']);
+            $form .= html::div('form-group form-check mail2fa-trust', $check->show()
+                . html::label(['for' => 'mail2fa-trust', 'class' => 'form-check-label'],
+                    rcube::Q($this->gettext(['name' => 'trustdevice', 'vars' => ['days' => $days]]))));
+        }
+        $form .= html::div('formbuttons', html::tag('button', ['type' => 'submit', 'id' => 'mail2fa-submit',
+            'class' => 'button mainaction submit btn btn-primary btn-lg text-uppercase w-100'], rcube::Q($this->gettext('verify'))));
+        $form .= html::p('mail2fa-cancel', html::a(['href' => $this->rc->url(['_task' => 'logout'])],
+            rcube::Q($this->gettext('cancellogin'))));
+
+        return $out . html::tag('form', ['method' => 'post', 'id' => 'mail2fa-form', 'class' => 'propform',
+            'action' => $this->rc->url(['_task' => 'login', '_action' => self::LOGIN_ACTION]), 'novalidate' => true], $form);
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Trusted-device cookie, network allow-list, logs
+    // ----------------------------------------------------------------------------------
+
+    private function set_device_cookie(string $token, int $expires)
+    {
+        rcube_utils::setcookie(self::DEVICE_COOKIE, $token, $expires);
+    }
+
+    private function forget_device_cookie()
+    {
+        rcube_utils::setcookie(self::DEVICE_COOKIE, '', time() - 86400);
+    }
+
+    /** mail2fa_allowed_networks: when set, Roundcube answers only clients from these networks. */
+    private function network_allowed(): bool
+    {
+        $nets = (array) $this->rc->config->get('mail2fa_allowed_networks', []);
+        if (empty($nets)) {
+            return true;
+        }
+
+        return mail2fa_engine::ip_in($this->engine->client_ip(), $nets);
+    }
+
+    private function deny_network()
+    {
+        http_response_code(403);
+        header('Content-Type: text/plain; charset=UTF-8');
+        echo "Access from this network is not allowed.\n";
+        exit;
+    }
+
+    /**
+     * The optional fail2ban line (mail2fa_fail_log): "mail2fa: <result> for <user> from <ip>".
+     * Never a code, token or password.
+     */
+    private function fail_log(string $user, string $result, string $method, ?string $reason = null)
+    {
+        if (!$this->rc->config->get('mail2fa_fail_log')) {
+            return;
+        }
+        $line = sprintf('%s for %s from %s (method %s%s)', $result === 'ok' ? 'second factor accepted' : "second factor $result",
+            self::log_safe($user), $this->engine->client_ip(), $method, $reason ? ", $reason" : '');
+        rcube::write_log('mail2fa', $line);
+    }
+
+    private function log_error(string $message)
+    {
+        rcube::raise_error(['code' => 500, 'type' => 'php', 'message' => 'mail2fa: ' . $message], true, false);
+    }
+
+    /** An exception as a log line: the core's error code and message hold no secrets. */
+    private function describe(Throwable $e): string
+    {
+        $code = method_exists($e, 'getErrorCode') ? $e->getErrorCode() : (property_exists($e, 'errorCode') ? $e->errorCode : get_class($e));
+
+        return "$code: " . self::log_safe($e->getMessage());
+    }
+
+    private static function log_safe(string $s): string
+    {
+        return preg_replace('/[^\x20-\x7e]/', '?', substr($s, 0, 300));
+    }
+
+    private function gettext_login(string $name): string
+    {
+        $this->add_texts('localization/');
+
+        return $this->gettext($name);
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Settings: "Two-factor authentication"
+    // ----------------------------------------------------------------------------------
+
+    public function settings_actions($args)
+    {
+        $args['actions'][] = [
+            'action' => 'plugin.mail2fa',
+            'class'  => 'mail2fa',
+            'label'  => 'section',
+            'title'  => 'section',
+            'domain' => 'mail2fa',
+        ];
+
+        return $args;
+    }
+
+    public function settings_page()
+    {
+        $this->include_stylesheet($this->local_skin_path() . '/mail2fa.css');
+        $this->rc->output->set_pagetitle($this->gettext('section'));
+        $this->register_handler('plugin.body', [$this, 'settings_html']);
+        $this->add_enroll_assets();
+        header('Cache-Control: no-store');
+        $this->rc->output->send('mail2fa.settings');
+    }
+
+    /** POST actions of the settings page; each needs the request token. */
+    public function settings_post()
+    {
+        $action = substr($this->rc->action, strlen('plugin.mail2fa-'));
+        if ($_SERVER['REQUEST_METHOD'] !== 'POST' || !$this->rc->check_request(rcube_utils::INPUT_POST)) {
+            http_response_code(403);
+            if (strpos($action, 'enroll-') === 0) {
+                $this->json_out(['error' => ['code' => 'invalid_request', 'message' => 'invalid request token']]);
+            }
+            $this->rc->output->show_message('invalidrequest', 'error');
+            $this->settings_page();
+            return;
+        }
+        $user = (string) $_SESSION['username'];
+        if (strpos($action, 'enroll-') === 0) {
+            $this->json_action($action, $user);
+        }
+
+        try {
+            $this->flash = $this->settings_change($action, $user);
+        }
+        catch (mail2fa_config_error $e) {
+            $this->log_error($e->getMessage());
+            $this->flash = ['error' => $this->gettext('nokey')];
+        }
+        catch (Throwable $e) {
+            $this->log_error("settings change $action for $user failed: " . $this->describe($e));
+            $this->flash = ['error' => $this->gettext('failed')];
+        }
+        $this->settings_page();
+    }
+
+    private function settings_change(string $action, string $user): array
+    {
+        $e = $this->engine;
+        $time = time();
+        $policy = $e->policy_for($user);
+        $code = rcube_utils::get_input_string('_code', rcube_utils::INPUT_POST);
+
+        switch ($action) {
+        case 'backup-regenerate':
+            $check = $this->check_current_code($user, $code);
+            if ($check !== true) {
+                return $check;
+            }
+            $r = $e->update($user, function () use ($e, $user, $time, $policy) {
+                return ['op' => 'backup.generate', 'user' => $user, 'keys' => $e->keys(), 'time' => $time,
+                    'policy' => $policy, 'entropy' => mail2fa_engine::entropy()];
+            });
+            return ['ok' => $this->gettext('backupdone'), 'backup_codes' => $r['codes']];
+
+        case 'device-revoke':
+            $id = rcube_utils::get_input_string('_id', rcube_utils::INPUT_POST);
+            $e->update($user, function () use ($id, $time) {
+                return ['op' => 'device.revoke', 'id' => $id, 'time' => $time];
+            });
+            return ['ok' => $this->gettext('devicerevoked')];
+
+        case 'device-revoke-all':
+            $e->update($user, function () use ($time) {
+                return ['op' => 'device.revoke_all', 'time' => $time];
+            });
+            $this->forget_device_cookie();
+            return ['ok' => $this->gettext('devicesrevoked')];
+
+        case 'app-create':
+            $label = trim(rcube_utils::get_input_string('_label', rcube_utils::INPUT_POST));
+            if ($label === '') {
+                return ['error' => $this->gettext('labelrequired')];
+            }
+            $r = $e->update($user, function () use ($label, $time, $policy) {
+                return ['op' => 'app_password.create', 'label' => $label, 'time' => $time, 'policy' => $policy,
+                    'entropy' => mail2fa_engine::entropy()];
+            });
+            return ['ok' => $this->gettext('appcreated'), 'app_password' => $r['password'], 'app_label' => $label];
+
+        case 'app-revoke':
+            $id = rcube_utils::get_input_string('_id', rcube_utils::INPUT_POST);
+            $e->update($user, function () use ($id, $time) {
+                return ['op' => 'app_password.revoke', 'id' => $id, 'time' => $time];
+            });
+            return ['ok' => $this->gettext('apprevoked')];
+
+        case 'disable':
+            $r = $e->update($user, function () use ($e, $user, $time, $policy, $code) {
+                return ['op' => 'totp.disable', 'user' => $user, 'keys' => $e->keys(), 'time' => $time,
+                    'policy' => $policy, 'code' => $code];
+            });
+            if (empty($r['disabled'])) {
+                return ['error' => $this->code_error($r)];
+            }
+            $this->forget_device_cookie();
+            return ['ok' => $this->gettext('disabled')];
+        }
+
+        return ['error' => $this->rc->gettext('invalidrequest')];
+    }
+
+    /** A current TOTP code for a sensitive change, checked by the core (limited, single use). */
+    private function check_current_code(string $user, string $code)
+    {
+        $e = $this->engine;
+        $r = $e->update($user, function () use ($e, $user, $code) {
+            return ['op' => 'totp.verify', 'user' => $user, 'keys' => $e->keys(), 'time' => time(),
+                'policy' => $e->policy_for($user), 'code' => $code];
+        });
+
+        return !empty($r['accepted']) ? true : ['error' => $this->code_error($r)];
+    }
+
+    private function code_error(array $r): string
+    {
+        if (($r['reason'] ?? '') === 'locked' && !empty($r['retry_after'])) {
+            return $this->gettext(['name' => 'locked', 'vars' => ['seconds' => (int) $r['retry_after']]]);
+        }
+
+        return $this->gettext('wrongcode');
+    }
+
+    /** JSON endpoints of <mail2fa-enroll>: start, confirm, cancel. */
+    private function json_action(string $action, string $user)
+    {
+        if (!$this->rc->check_request(rcube_utils::INPUT_POST)) {
+            http_response_code(403);
+            $this->json_out(['error' => ['code' => 'invalid_request', 'message' => 'invalid request token']]);
+        }
+        $e = $this->engine;
+        $time = time();
+        try {
+            switch ($action) {
+            case 'enroll-start':
+                $keys = $e->keys();
+                $r = $e->update($user, function () use ($e, $user, $keys, $time) {
+                    return ['op' => 'totp.enroll', 'user' => $user, 'keys' => $keys, 'time' => $time,
+                        'entropy' => mail2fa_engine::entropy(), 'account' => $user,
+                        'issuer' => (string) $this->rc->config->get('mail2fa_issuer', $this->rc->config->get('product_name'))];
+                });
+                $this->json_out(['uri' => $r['uri'], 'secret' => $r['secret']]);
+
+            case 'enroll-confirm':
+                $code = rcube_utils::get_input_string('code', rcube_utils::INPUT_POST);
+                $r = $e->update($user, function () use ($e, $user, $time, $code) {
+                    return ['op' => 'totp.activate', 'user' => $user, 'keys' => $e->keys(), 'time' => $time, 'code' => $code];
+                });
+                if (empty($r['activated'])) {
+                    $this->json_out(['activated' => false, 'reason' => $r['reason'] ?? 'wrong_code']);
+                }
+                $codes = [];
+                $policy = $e->policy_for($user);
+                $methods = $policy['methods'] ?? null;
+                if ($methods === null || in_array('backup_code', (array) $methods, true)) {
+                    $b = $e->update($user, function () use ($e, $user, $time, $policy) {
+                        return ['op' => 'backup.generate', 'user' => $user, 'keys' => $e->keys(), 'time' => $time,
+                            'policy' => $policy, 'entropy' => mail2fa_engine::entropy()];
+                    });
+                    $codes = $b['codes'];
+                }
+                $this->json_out(['activated' => true, 'backup_codes' => $codes]);
+
+            case 'enroll-cancel':
+                $e->update($user, function () use ($time) {
+                    return ['op' => 'totp.cancel', 'time' => $time];
+                });
+                $this->json_out(['cancelled' => true]);
+            }
+        }
+        catch (mail2fa_config_error $ex) {
+            $this->log_error($ex->getMessage());
+            http_response_code(503);
+            $this->json_out(['error' => ['code' => 'not_configured', 'message' => $this->gettext('nokey')]]);
+        }
+        catch (Throwable $ex) {
+            $code = method_exists($ex, 'getErrorCode') ? $ex->getErrorCode() : 'server_error';
+            $this->log_error("enrollment step $action for $user failed: " . $this->describe($ex));
+            http_response_code($code === 'no_pending_enrollment' ? 409 : 500);
+            $this->json_out(['error' => ['code' => (string) $code, 'message' => $this->gettext('failed')]]);
+        }
+        http_response_code(404);
+        $this->json_out(['error' => ['code' => 'unknown_action', 'message' => 'unknown action']]);
+    }
+
+    private function json_out(array $data)
+    {
+        header('Content-Type: application/json; charset=UTF-8');
+        header('Cache-Control: no-store');
+        echo json_encode($data, JSON_UNESCAPED_SLASHES);
+        exit;
+    }
+
+    /** The web component's module script and the plugin's assets. */
+    private function add_enroll_assets()
+    {
+        $src = $this->url('assets/mail2fa-enroll.js');
+        $this->rc->output->add_header(html::tag('script', ['type' => 'module', 'src' => $src], ''));
+    }
+
+    private function enroll_element(string $where, string $done_href): string
+    {
+        $task = $where === 'login' ? 'login' : 'settings';
+        $ep = function ($a) use ($task) {
+            return $this->rc->url(['_task' => $task, '_action' => "plugin.mail2fa-$a"]);
+        };
+        $strings = [];
+        foreach (['introTitle' => 'enrolltitle', 'introText' => 'enrolltext'] as $k => $label) {
+            $strings[$k] = $this->gettext($label);
+        }
+
+        return html::tag('mail2fa-enroll', [
+            'id'               => 'mail2fa-enroll',
+            'endpoint-start'   => $ep('enroll-start'),
+            'endpoint-confirm' => $ep('enroll-confirm'),
+            'endpoint-cancel'  => $ep('enroll-cancel'),
+            'csrf-token'       => $this->rc->get_request_token(),
+            'csrf-field'       => '_token',
+            'csrf-header'      => 'X-Roundcube-Request',
+            'encoding'         => 'form',
+            'done-href'        => $done_href,
+            'strings'          => json_encode($strings),
+        ], '');
+    }
+
+    public function settings_html($attrib)
+    {
+        $user = (string) $_SESSION['username'];
+        $out = '';
+        $flash = $this->flash ?? [];
+        $box = function ($title, $body, $id) {
+            return html::tag('fieldset', ['id' => $id, 'class' => 'mail2fa-box'], html::tag('legend', null, rcube::Q($title)) . $body);
+        };
+        $token = (new html_hiddenfield(['name' => '_token', 'value' => $this->rc->get_request_token()]))->show();
+        $post = function ($action, $inner, $attrs = []) use ($token) {
+            return html::tag('form', $attrs + ['method' => 'post',
+                'action' => $this->rc->url(['_task' => 'settings', '_action' => "plugin.mail2fa-$action", '_framed' => 1])],
+                $token . $inner);
+        };
+        $button = function ($label, $class = 'btn btn-secondary') {
+            return html::tag('button', ['type' => 'submit', 'class' => "button $class"], rcube::Q($label));
+        };
+        $code_field = function ($id) {
+            $in = new mail2fa_input(['type' => 'text', 'name' => '_code', 'id' => $id, 'class' => 'form-control mail2fa-code',
+                'autocomplete' => 'one-time-code', 'inputmode' => 'numeric', 'pattern' => '[0-9 ]*', 'size' => 10, 'maxlength' => 12]);
+            return html::label(['for' => $id], rcube::Q($this->gettext('codelabel'))) . ' ' . $in->show();
+        };
+
+        $out .= html::div(['id' => 'mail2fa-message', 'role' => 'status', 'aria-live' => 'polite',
+            'class' => !empty($flash['error']) ? 'alert alert-danger' : (!empty($flash['ok']) ? 'alert alert-success' : '')],
+            rcube::Q($flash['error'] ?? ($flash['ok'] ?? '')));
+
+        if (!empty($flash['backup_codes'])) {
+            $out .= $box($this->gettext('backupnew'), html::p(null, rcube::Q($this->gettext('backupnewtext')))
+                . html::tag('ul', ['class' => 'mail2fa-codes', 'id' => 'mail2fa-backup-codes'],
+                    implode('', array_map(function ($c) { return html::tag('li', null, html::tag('code', null, rcube::Q($c))); }, $flash['backup_codes']))),
+                'mail2fa-backup-new');
+        }
+        if (!empty($flash['app_password'])) {
+            $out .= $box($this->gettext('appnew'), html::p(null, rcube::Q($this->gettext(['name' => 'appnewtext',
+                'vars' => ['label' => $flash['app_label']]])))
+                . html::p(null, html::tag('code', ['id' => 'mail2fa-app-password', 'class' => 'mail2fa-secret'], rcube::Q($flash['app_password']))),
+                'mail2fa-app-new');
+        }
+
+        if (!$this->engine->has_keys()) {
+            $this->log_error('mail2fa_keys is not configured: two-factor authentication cannot be enabled');
+            return $out . html::div(['class' => 'alert alert-warning', 'id' => 'mail2fa-nokey'], rcube::Q($this->gettext('nokey')));
+        }
+
+        try {
+            $row = $this->engine->load($user);
+            $status = $row ? $this->engine->call('record.status', ['user' => $user, 'keys' => $this->engine->keys(),
+                'record' => $row['record']]) : ['state' => 'disabled'];
+        }
+        catch (Throwable $e) {
+            $this->log_error("settings of $user: the record did not open: " . $this->describe($e));
+            return $out . html::div(['class' => 'alert alert-danger', 'id' => 'mail2fa-broken'], rcube::Q($this->gettext('unavailable')));
+        }
+        $state = $status['state'];
+
+        $out .= html::p(['id' => 'mail2fa-state', 'data-state' => $state],
+            rcube::Q($this->gettext($state === 'enabled' ? 'stateon' : 'stateoff')));
+
+        if ($state !== 'enabled') {
+            $out .= $box($this->gettext('enrolltitle'), $this->enroll_element('settings',
+                $this->rc->url(['_task' => 'settings', '_action' => 'plugin.mail2fa', '_framed' => 1])), 'mail2fa-enroll-box');
+            return html::div(['class' => 'formcontent mail2fa-settings'], $out);
+        }
+
+        $record = $row['record'];
+        // Backup codes
+        $b = $this->engine->call('backup.status', ['record' => $record]);
+        $out .= $box($this->gettext('backuptitle'),
+            html::p(['id' => 'mail2fa-backup-remaining'], rcube::Q($this->gettext(['name' => 'backupremaining',
+                'vars' => ['n' => (int) $b['remaining']]])))
+            . $post('backup-regenerate', html::p(null, rcube::Q($this->gettext('backupregentext'))) . $code_field('mail2fa-regen-code')
+                . ' ' . $button($this->gettext('backupregen')), ['id' => 'mail2fa-backup-form']),
+            'mail2fa-backup');
+
+        // Trusted devices
+        $devices = $this->engine->call('device.list', ['record' => $record])['devices'];
+        $rows = '';
+        foreach ($devices as $d) {
+            $rows .= html::tag('tr', ['data-device' => $d['id']],
+                html::tag('td', null, rcube::Q($d['label'] !== '' ? $d['label'] : $d['id']))
+                . html::tag('td', null, rcube::Q($this->rc->format_date((int) $d['created_at'])))
+                . html::tag('td', null, rcube::Q($this->rc->format_date((int) $d['last_seen_at'])))
+                . html::tag('td', null, rcube::Q($this->rc->format_date((int) $d['expires_at'])))
+                . html::tag('td', null, $post('device-revoke', html::tag('input', ['type' => 'hidden', 'name' => '_id', 'value' => $d['id']])
+                    . $button($this->gettext('revoke')))));
+        }
+        $out .= $box($this->gettext('devicestitle'), $devices
+            ? html::tag('table', ['class' => 'table mail2fa-table', 'id' => 'mail2fa-devices'],
+                html::tag('thead', null, html::tag('tr', null, html::tag('th', null, rcube::Q($this->gettext('device')))
+                    . html::tag('th', null, rcube::Q($this->gettext('created'))) . html::tag('th', null, rcube::Q($this->gettext('lastseen')))
+                    . html::tag('th', null, rcube::Q($this->gettext('expires'))) . html::tag('th', null, '')))
+                . html::tag('tbody', null, $rows))
+              . $post('device-revoke-all', $button($this->gettext('revokeall')), ['id' => 'mail2fa-devices-revoke-all'])
+            : html::p(['id' => 'mail2fa-no-devices'], rcube::Q($this->gettext('nodevices'))), 'mail2fa-devices-box');
+
+        // App passwords
+        $apps = $this->engine->call('app_password.list', ['record' => $record])['app_passwords'];
+        $rows = '';
+        foreach ($apps as $a) {
+            $rows .= html::tag('tr', ['data-app' => $a['id']],
+                html::tag('td', null, rcube::Q($a['label']))
+                . html::tag('td', null, rcube::Q($this->rc->format_date((int) $a['created_at'])))
+                . html::tag('td', null, rcube::Q(!empty($a['last_used_at']) ? $this->rc->format_date((int) $a['last_used_at']) : '—'))
+                . html::tag('td', null, $post('app-revoke', html::tag('input', ['type' => 'hidden', 'name' => '_id', 'value' => $a['id']])
+                    . $button($this->gettext('revoke')))));
+        }
+        $label_in = new html_inputfield(['name' => '_label', 'id' => 'mail2fa-app-label', 'class' => 'form-control', 'size' => 30,
+            'maxlength' => 100, 'required' => true]);
+        $out .= $box($this->gettext('appstitle'), html::p(null, rcube::Q($this->gettext('appstext')))
+            . ($apps ? html::tag('table', ['class' => 'table mail2fa-table', 'id' => 'mail2fa-apps'],
+                html::tag('thead', null, html::tag('tr', null, html::tag('th', null, rcube::Q($this->gettext('applabel')))
+                    . html::tag('th', null, rcube::Q($this->gettext('created'))) . html::tag('th', null, rcube::Q($this->gettext('lastused')))
+                    . html::tag('th', null, '')))
+                . html::tag('tbody', null, $rows)) : '')
+            . $post('app-create', html::label(['for' => 'mail2fa-app-label'], rcube::Q($this->gettext('applabel'))) . ' '
+                . $label_in->show() . ' ' . $button($this->gettext('appcreate')), ['id' => 'mail2fa-app-form']),
+            'mail2fa-apps-box');
+
+        // Disable
+        $out .= $box($this->gettext('disabletitle'), html::p(null, rcube::Q($this->gettext('disabletext')))
+            . $post('disable', $code_field('mail2fa-disable-code') . ' ' . $button($this->gettext('disable'), 'btn btn-danger delete')),
+            'mail2fa-disable');
+
+        return html::div(['class' => 'formcontent mail2fa-settings'], $out);
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Password changes and admin panels
+    // ----------------------------------------------------------------------------------
+
+    /**
+     * Roundcube's password plugin changed the main password: every app password goes
+     * (and every trusted device), as the core's password.changed decides.
+     */
+    public function password_change($args)
+    {
+        $user = (string) ($_SESSION['username'] ?? '');
+        if ($user !== '') {
+            try {
+                require_once __DIR__ . '/mail2fa_admin.php';
+                (new mail2fa_admin($this->engine))->password_changed($user);
+            }
+            catch (Throwable $e) {
+                $this->log_error("password change of $user: app passwords not revoked: " . $this->describe($e));
+            }
+        }
+
+        return $args;
+    }
+
+    /**
+     * Admin panels: $rcmail->plugins->exec_hook('mail2fa_admin', ['command' => 'reset', 'user' => 'alice'])
+     * returns the args with 'result' (or 'error'). Commands: status, reset, revoke-devices,
+     * revoke-app-passwords, password-changed, list.
+     */
+    public function admin_hook($args)
+    {
+        require_once __DIR__ . '/mail2fa_admin.php';
+        try {
+            $args['result'] = (new mail2fa_admin($this->engine))->run((string) ($args['command'] ?? ''), $args);
+        }
+        catch (Throwable $e) {
+            $args['error'] = $e->getMessage();
+        }
+
+        return $args;
+    }
+}
+
+/** A text input with every attribute kept (html_inputfield drops inputmode). */
+class mail2fa_input
+{
+    private $attrib;
+
+    public function __construct(array $attrib)
+    {
+        $this->attrib = $attrib;
+    }
+
+    public function show(): string
+    {
+        return html::tag('input', array_filter($this->attrib, function ($v) { return $v !== null && $v !== false; }));
+    }
+}

@@ -1,0 +1,217 @@
+<?php
+
+/**
+ * Admin operations on users' 2FA, shared by bin/mail2fa-admin.sh, the `mail2fa_admin`
+ * hook (admin panels) and the password plugin's `password_change` hook. Each write goes
+ * through the engine's compare-and-set, so it takes effect at once on every node: the
+ * next request reads the database, there is no cache to wait for.
+ */
+class mail2fa_admin
+{
+    /** @var mail2fa_engine */
+    private $engine;
+
+    public function __construct(mail2fa_engine $engine)
+    {
+        $this->engine = $engine;
+    }
+
+    /** Runs a command by name; see bin/mail2fa-admin.sh for the list. */
+    public function run(string $command, array $args): array
+    {
+        $user = (string) ($args['user'] ?? '');
+        $need_user = function () use ($user, $command) {
+            if ($user === '') {
+                throw new InvalidArgumentException("$command needs a user");
+            }
+        };
+        switch ($command) {
+        case 'status':
+            $need_user();
+            return $this->status($user);
+        case 'reset':
+            $need_user();
+            return $this->reset($user);
+        case 'revoke-devices':
+            $need_user();
+            return $this->revoke_devices($user);
+        case 'revoke-app-passwords':
+            $need_user();
+            return $this->revoke_app_passwords($user);
+        case 'password-changed':
+            $need_user();
+            return $this->password_changed($user);
+        case 'list':
+            return $this->engine->storage()->list_users();
+        }
+        throw new InvalidArgumentException("unknown command: $command");
+    }
+
+    /** What the core reports about a user (no secrets). */
+    public function status(string $user): array
+    {
+        $row = $this->engine->load($user);
+        if (!$row) {
+            return ['user' => $user, 'state' => 'disabled', 'stored' => false];
+        }
+        $out = ['user' => $user, 'stored' => true, 'rev' => $row['rev'], 'stored_state' => $row['state']];
+        try {
+            $s = $this->engine->call('record.status', ['user' => $user, 'keys' => $this->engine->keys(), 'record' => $row['record']]);
+            unset($s['ok']);
+            $out += $s;
+            $out['devices'] = count($this->engine->call('device.list', ['record' => $row['record']])['devices']);
+            $out['app_passwords'] = count($this->engine->call('app_password.list', ['record' => $row['record']])['app_passwords']);
+            $out['backup_codes_remaining'] = $this->engine->call('backup.status', ['record' => $row['record']])['remaining'];
+        }
+        catch (Throwable $e) {
+            // A record that does not open keeps the user locked; say so, without details of keys.
+            $out['state'] = 'locked';
+            $out['error'] = method_exists($e, 'getErrorCode') ? $e->getErrorCode() : $e->getMessage();
+        }
+
+        return $out;
+    }
+
+    /**
+     * 2FA off at once: the user's row (record and app-password projection) is deleted by
+     * compare-and-set, so the very next login has no second step.
+     */
+    public function reset(string $user): array
+    {
+        for ($try = 0; $try < mail2fa_engine::CAS_TRIES; $try++) {
+            $row = $this->engine->load($user);
+            if (!$row) {
+                return ['user' => $user, 'reset' => false, 'state' => 'disabled'];
+            }
+            if ($this->engine->storage()->delete($user, $row['rev'])) {
+                return ['user' => $user, 'reset' => true, 'state' => 'disabled'];
+            }
+        }
+        throw new RuntimeException("reset of $user kept conflicting with other writes");
+    }
+
+    public function revoke_devices(string $user): array
+    {
+        if (!$this->engine->load($user)) {
+            return ['user' => $user, 'revoked' => 0];
+        }
+        $r = $this->engine->update($user, function () {
+            return ['op' => 'device.revoke_all', 'time' => time()];
+        });
+
+        return ['user' => $user, 'revoked' => $r['revoked']];
+    }
+
+    public function revoke_app_passwords(string $user): array
+    {
+        if (!$this->engine->load($user)) {
+            return ['user' => $user, 'revoked' => 0];
+        }
+        $r = $this->engine->update($user, function () {
+            return ['op' => 'app_password.revoke_all', 'time' => time()];
+        });
+
+        return ['user' => $user, 'revoked' => $r['revoked']];
+    }
+
+    /** The main password changed (here or elsewhere): the core revokes what it decides. */
+    public function password_changed(string $user): array
+    {
+        if (!$this->engine->load($user)) {
+            return ['user' => $user, 'revoked_app_passwords' => 0, 'revoked_devices' => 0];
+        }
+        $r = $this->engine->update($user, function () {
+            return ['op' => 'password.changed', 'time' => time()];
+        });
+
+        return ['user' => $user, 'revoked_app_passwords' => $r['revoked_app_passwords'],
+            'revoked_devices' => $r['revoked_devices']];
+    }
+
+    /**
+     * Migrates twofactor_gauthenticator users: reads each Roundcube user's
+     * `twofactor_gauthenticator` preference (decrypting fields its twofactor_pref_encrypt
+     * option encrypted with des_key), hands it to the core (import.gauthenticator) and
+     * stores the record. Idempotent: a user who already has 2FA in mail2fa is skipped.
+     * The old prefs stay unless $purge.
+     *
+     * @return array list of ['user', 'result' => imported|skipped|error, 'detail']
+     */
+    public function import_gauthenticator(rcube $rc, bool $purge, bool $dry_run = false): array
+    {
+        $db = $rc->get_dbh();
+        $res = $db->query('SELECT `user_id`, `username`, `preferences` FROM ' . $db->table_name('users', true)
+            . ' ORDER BY `user_id`');
+        $out = [];
+        while ($row = $db->fetch_assoc($res)) {
+            $prefs = $row['preferences'] ? @unserialize($row['preferences'], ['allowed_classes' => false]) : [];
+            if (!is_array($prefs) || empty($prefs['twofactor_gauthenticator'])) {
+                continue;
+            }
+            $user = (string) $row['username'];
+            $g = (array) $prefs['twofactor_gauthenticator'];
+            try {
+                $out[] = $this->import_one($rc, $user, $g, $dry_run);
+                if ($purge && !$dry_run) {
+                    unset($prefs['twofactor_gauthenticator']);
+                    $db->query('UPDATE ' . $db->table_name('users', true) . ' SET `preferences` = ? WHERE `user_id` = ?',
+                        serialize($prefs), $row['user_id']);
+                }
+            }
+            catch (Throwable $e) {
+                $code = method_exists($e, 'getErrorCode') ? $e->getErrorCode() : get_class($e);
+                $out[] = ['user' => $user, 'result' => 'error', 'detail' => "$code: " . $e->getMessage()];
+            }
+        }
+
+        return $out;
+    }
+
+    private function import_one(rcube $rc, string $user, array $g, bool $dry_run): array
+    {
+        $row = $this->engine->load($user);
+        if ($row && $row['state'] === 'enabled') {
+            return ['user' => $user, 'result' => 'skipped', 'detail' => 'already has 2FA in mail2fa'];
+        }
+        $prefs = [
+            'secret'         => self::gauth_plain($rc, $g['secret'] ?? null),
+            'activate'       => !empty($g['activate']),
+            'recovery_codes' => array_values(array_filter(array_map(function ($c) use ($rc) {
+                return self::gauth_plain($rc, $c);
+            }, (array) ($g['recovery_codes'] ?? [])), 'strlen')),
+        ];
+        if ($dry_run) {
+            return ['user' => $user, 'result' => 'would-import', 'detail' => ''];
+        }
+        $engine = $this->engine;
+        $r = $engine->update($user, function () use ($engine, $user, $prefs) {
+            return ['op' => 'import.gauthenticator', 'user' => $user, 'keys' => $engine->keys(), 'time' => time(),
+                'entropy' => mail2fa_engine::entropy(), 'prefs' => $prefs];
+        });
+        $skipped = count($r['not_imported'] ?? []);
+
+        return ['user' => $user, 'result' => 'imported', 'detail' => sprintf('state %s, totp %s, %d backup codes%s',
+            $r['state'], $r['totp'] ? 'yes' : 'no', $r['backup_codes'], $skipped ? ", $skipped entries not imported" : '')];
+    }
+
+    /**
+     * A twofactor_gauthenticator value as plain text: with twofactor_pref_encrypt it is
+     * rcube::encrypt() output (base64 of des_key ciphertext), else the plain value. A value
+     * that decrypts to printable text is the encrypted form; anything else is used as is.
+     */
+    private static function gauth_plain(rcube $rc, $value): string
+    {
+        $value = (string) $value;
+        if ($value === '') {
+            return '';
+        }
+        if (preg_match('/^[A-Za-z0-9+\/]+={0,2}$/', $value) && strlen($value) > 24) {
+            $plain = $rc->decrypt($value);
+            if (is_string($plain) && $plain !== '' && preg_match('/^[\x20-\x7e]+$/', $plain)) {
+                return $plain;
+            }
+        }
+
+        return $value;
+    }
+}

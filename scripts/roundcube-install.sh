@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs the mail2fa plugin into Debian's Roundcube 1.6 (package roundcube-core).
+# These are the plugin README's install steps; scripts/roundcube-env.sh (the e2e tests)
+# runs the same ones.
+#
+#   scripts/roundcube-install.sh link              plugin dir -> /var/lib/roundcube/plugins/mail2fa
+#   scripts/roundcube-install.sh schema            create/upgrade the plugin's tables (bin/updatedb.sh)
+#   scripts/roundcube-install.sh php-ini           print the php.ini snippet php-fpm needs (FFI preload)
+#   scripts/roundcube-install.sh nginx-locations FASTCGI_PASS
+#                                                  print nginx locations serving Roundcube safely
+#
+# `schema` uses Roundcube's configured database; set ROUNDCUBE_CONFIG_DIR for another config dir.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PLUGIN="$REPO/plugins-php/mail2fa"
+RC=/var/lib/roundcube
+
+case "${1:-}" in
+  link)
+    [ -d "$RC/plugins" ] || { echo "roundcube-install: $RC/plugins missing: apt-get install roundcube-core" >&2; exit 1; }
+    ln -sfn "$PLUGIN" "$RC/plugins/mail2fa"
+    ;;
+  schema)
+    /usr/share/roundcube/bin/updatedb.sh --package=mail2fa --dir="$RC/plugins/mail2fa/SQL"
+    ;;
+  php-ini)
+    # ffi.enable stays at Debian's default "preload": the header is preloaded by ffi.preload,
+    # the adapter classes by opcache.preload (both belong to the php-fpm master, not a pool).
+    # `make host` writes it (plugins-php/mail2fa/lib/configure.php) next to the library.
+    ini="$REPO/dist/mail2fa.ini"
+    if [ ! -f "$ini" ]; then
+      echo "roundcube-install: $ini missing: build the PHP host first (make host)" >&2
+      exit 1
+    fi
+    cat "$ini"
+    ;;
+  nginx-locations)
+    pass=${2:?fastcgi_pass target, e.g. unix:/run/php/php8.2-fpm.sock}
+    cat <<EOF
+# Only index.php runs PHP; plugin internals (SQL, bin, lib, config, docs) are never served.
+location ~ /\. { deny all; }
+location ~ ^/plugins/[^/]+/(SQL|bin|lib|drivers|dovecot|tests|localization|config\.inc\.php|composer\.json|README) { deny all; }
+location ~ \.(sh|sql|dist|md|inc|h|ini|so)$ { deny all; }
+location = /index.php {
+  include /etc/nginx/fastcgi_params;
+  fastcgi_param SCRIPT_FILENAME \$document_root/index.php;
+  fastcgi_pass $pass;
+}
+location ~ \.php$ { deny all; }
+location / { try_files \$uri \$uri/ /index.php?\$args; }
+EOF
+    ;;
+  *)
+    echo "usage: $0 link|schema|php-ini|nginx-locations FASTCGI_PASS" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,88 @@
+// Chromium (Debian's /usr/bin/chromium) driven by playwright-core, one fresh profile per context.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { password } from './env.mjs';
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A fresh browser profile (its own cookies): {context, page, close}. */
+export async function browser() {
+  const dir = mkdtempSync(join(tmpdir(), 'mail2fa-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 800 },
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  page.setDefaultTimeout(15000);
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Password login; returns 'second-factor', 'enroll', 'inbox' or 'failed'. */
+export async function login(page, env, user, pass = password(user)) {
+  await page.goto(env.URL);
+  await page.fill('#rcmloginuser', user);
+  await page.fill('#rcmloginpwd', pass);
+  await Promise.all([page.waitForLoadState('load'), page.click('#rcmloginsubmit')]);
+  return where(page);
+}
+
+export async function where(page) {
+  await page.waitForLoadState('load');
+  if (await page.locator('#mail2fa-form').count()) return 'second-factor';
+  if (await page.locator('mail2fa-enroll').count()) return 'enroll';
+  if (await page.locator('#messagelist').count()) return 'inbox';
+  return 'failed';
+}
+
+/** Submits the second-factor form. */
+export async function submitCode(page, code, { backup = false, trust = false } = {}) {
+  if (backup) {
+    await page.click('details.mail2fa-backup summary');
+    await page.fill('#mail2fa-backup', code);
+  } else {
+    await page.fill('#mail2fa-code', code);
+  }
+  if (trust) await page.check('#mail2fa-trust');
+  await Promise.all([page.waitForLoadState('load'), page.waitForURL(() => true), page.click('#mail2fa-submit')]);
+  return where(page);
+}
+
+/** Waits for the seeded message of a user in the message list. */
+export async function seesSeeded(page, user) {
+  await page.locator('#messagelist').getByText(`Seeded message for ${user}`).first().waitFor();
+  return true;
+}
+
+export async function logout(page) {
+  await page.goto(`${new URL(page.url()).origin}/?_task=mail`);
+  await page.waitForFunction(() => window.rcmail && window.rcmail.env.request_token);
+  await page.evaluate(() => window.rcmail.command('logout'));
+  await page.waitForURL(/_task=login|^[^?]*\/$/, { timeout: 15000 }).catch(() => {});
+  await page.locator('#rcmloginuser').waitFor();
+}
+
+export async function errorText(page) {
+  return (await page.locator('#mail2fa-error').textContent()).trim();
+}

@@ -1,0 +1,251 @@
+// The whole Roundcube suite on SQLite: Debian's Roundcube 1.6 + mail2fa, Dovecot, php-fpm
+// (ffi.enable=preload), nginx, Chromium. Started by scripts/roundcube-env.sh.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { up, sql, admin, artifact, Phone, snapshot, REPO } from './lib/env.mjs';
+import { browser, login, submitCode, seesSeeded, logout, errorText, where } from './lib/browser.mjs';
+import { Client } from './lib/http.mjs';
+import {
+  seedGauth, randomSecret, importGauth, row, loginWithCode, replayRefused, bruteForceLocked, storageConsistent,
+} from './lib/scenarios.mjs';
+import { bypassSuite } from './lib/bypass.mjs';
+
+let env;
+const t0 = Date.now();
+const alice = { phone: null, backup: [] };
+
+before(() => {
+  env = up({ db: 'sqlite' });
+  console.log(`# environment up in ${env.setupMs} ms`);
+});
+
+after(() => {
+  env?.stop();
+  console.log(`# suite ran in ${Math.round((Date.now() - t0) / 1000)} s`);
+});
+
+test('enroll in settings: QR (zbarimg) = manual key, oathtool code activates, backup codes shown once', async () => {
+  const b = await browser();
+  const { page } = b;
+  assert.equal(await login(page, env, 'alice'), 'inbox', 'without 2FA the password suffices');
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  assert.equal(await page.getAttribute('#mail2fa-state', 'data-state'), 'disabled');
+  await page.getByRole('button', { name: 'Begin setup' }).click();
+  const key = page.locator('mail2fa-enroll code.key');
+  await key.waitFor();
+  const manual = (await key.textContent()).replace(/\s+/g, '');
+  assert.match(manual, /^[A-Z2-7]{32}$/, 'a 160-bit key for typing');
+  const qr = page.locator('mail2fa-enroll svg[part=qr]');
+  const png = artifact('enroll-qr.png');
+  await qr.screenshot({ path: png });
+  const decoded = execFileSync('zbarimg', ['--raw', '-q', png], { encoding: 'utf8' }).trim();
+  assert.match(decoded, /^otpauth:\/\/totp\//, 'the QR code holds an otpauth URI');
+  assert.equal(new URL(decoded).searchParams.get('secret'), manual, 'QR secret = manual key');
+  assert.ok(!page.url().includes(manual) && !decoded.includes('password'), 'the secret is never in the URL');
+  await page.screenshot({ path: artifact('settings-enroll-scan.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Next' }).click();
+  alice.phone = new Phone(manual);
+  // A wrong code does not activate.
+  await page.locator('mail2fa-enroll input[name=code]').fill(alice.phone.wrong());
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.locator('mail2fa-enroll [role=alert]').filter({ hasText: 'not accepted' }).waitFor();
+  assert.equal(row(env, 'alice').state, 'pending', 'a wrong code leaves the enrollment pending');
+  await page.locator('mail2fa-enroll input[name=code]').fill(await alice.phone.next());
+  await page.getByRole('button', { name: 'Verify' }).click();
+  const codes = page.locator('mail2fa-enroll ol.codes code');
+  await codes.first().waitFor();
+  alice.backup = await codes.allTextContents();
+  assert.ok(alice.backup.length >= 8, 'backup codes shown');
+  await page.screenshot({ path: artifact('settings-enroll-backup.png'), fullPage: true });
+  await page.locator('mail2fa-enroll input[type=checkbox]').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.waitForLoadState('load');
+  await page.locator('#mail2fa-state[data-state=enabled]').waitFor();
+  const html = await page.content();
+  for (const c of alice.backup) assert.ok(!html.includes(c), 'backup codes are not shown again');
+  storageConsistent(env, 'alice');
+  await logout(page);
+  await b.close();
+});
+
+test('login: password → second-factor form → wrong code refused → right code → inbox', async () => {
+  const b = await browser();
+  const { page } = b;
+  assert.equal(await login(page, env, 'alice'), 'second-factor');
+  const input = page.locator('#mail2fa-code');
+  assert.equal(await input.getAttribute('autocomplete'), 'one-time-code');
+  assert.equal(await input.getAttribute('inputmode'), 'numeric');
+  assert.equal(await page.locator('#messagelist').count(), 0);
+  assert.ok(!(await page.content()).includes('Seeded message'), 'nothing of the mailbox before the factor');
+  await page.screenshot({ path: artifact('second-factor-form.png'), fullPage: true });
+  for (const c of await b.context.cookies()) {
+    assert.ok(!c.value.includes('Secret1'), 'the password is in no cookie');
+  }
+  const sid = (await b.context.cookies()).find((c) => c.name === 'roundcube_sessid')?.value;
+  assert.equal(await submitCode(page, alice.phone.wrong()), 'second-factor');
+  assert.match(await errorText(page), /not accepted/);
+  assert.equal(await page.getAttribute('#mail2fa-error', 'role'), 'alert');
+  await page.screenshot({ path: artifact('second-factor-wrong.png'), fullPage: true });
+  assert.equal(await submitCode(page, await alice.phone.next()), 'inbox');
+  await seesSeeded(page, 'alice');
+  const sid2 = (await b.context.cookies()).find((c) => c.name === 'roundcube_sessid')?.value;
+  assert.notEqual(sid2, sid, 'the session id is regenerated on success');
+  await logout(page);
+  await b.close();
+});
+
+test('the same code replayed in a second browser context is refused', async () => {
+  await replayRefused(env, 'alice', alice.phone);
+});
+
+test('a backup code works once only', async () => {
+  const code = alice.backup[0];
+  const a = await loginWithCode(env, 'alice', code, { backup: true });
+  assert.equal(a.outcome, 'inbox');
+  await seesSeeded(a.b.page, 'alice');
+  await a.b.close();
+  const again = await loginWithCode(env, 'alice', code, { backup: true });
+  assert.equal(again.outcome, 'second-factor', 'a used backup code is refused');
+  await again.b.close();
+});
+
+test('trust this device → next login skips the second step; revoke → asked again', async () => {
+  const b = await browser();
+  const { page } = b;
+  assert.equal(await login(page, env, 'alice'), 'second-factor');
+  assert.equal(await submitCode(page, await alice.phone.next(), { trust: true }), 'inbox');
+  const cookie = (await b.context.cookies()).find((c) => c.name === 'mail2fa_device');
+  assert.ok(cookie && cookie.httpOnly, 'an HttpOnly device cookie');
+  await logout(page);
+  assert.equal(await login(page, env, 'alice'), 'inbox', 'the trusted browser skips the second step');
+  await seesSeeded(page, 'alice');
+  // Another browser is still asked.
+  const other = await browser();
+  assert.equal(await login(other.page, env, 'alice'), 'second-factor');
+  await other.close();
+  // The settings list the device; revoke it.
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  const rows = page.locator('#mail2fa-devices tbody tr');
+  assert.equal(await rows.count(), 1);
+  await page.screenshot({ path: artifact('settings-section.png'), fullPage: true });
+  await Promise.all([page.waitForLoadState('load'), rows.first().getByRole('button', { name: 'Remove' }).click()]);
+  await page.locator('#mail2fa-no-devices').waitFor();
+  await logout(page);
+  assert.equal(await login(page, env, 'alice'), 'second-factor', 'after revoking, the second step is asked again');
+  await b.close();
+});
+
+test('app password: created and shown once, its argon2id hash in the database, revocable', async () => {
+  const b = await browser();
+  const { page } = b;
+  assert.equal(await login(page, env, 'alice'), 'second-factor');
+  assert.equal(await submitCode(page, await alice.phone.next()), 'inbox');
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  await page.fill('#mail2fa-app-label', 'Thunderbird');
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create app password' }).click()]);
+  const pw = (await page.locator('#mail2fa-app-password').textContent()).trim();
+  assert.match(pw, /^[a-z]{4}(-[a-z]{4}){4}$/);
+  const rows = sql(env, 'SELECT username, id, phc, label FROM mail2fa_app_passwords WHERE username = ?', ['alice']);
+  assert.equal(rows.length, 1);
+  assert.match(rows[0].phc, /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$/);
+  assert.equal(rows[0].label, 'Thunderbird');
+  const verified = execFileSync('php', ['-r', 'echo password_verify($argv[1], $argv[2]) ? "yes" : "no";', pw, rows[0].phc], {
+    encoding: 'utf8',
+  });
+  assert.equal(verified, 'yes', 'the stored hash verifies the shown password (as Dovecot will)');
+  await page.screenshot({ path: artifact('settings-app-password.png'), fullPage: true });
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  assert.ok(!(await page.content()).includes(pw), 'the app password is shown once only');
+  await Promise.all([page.waitForLoadState('load'),
+    page.locator('#mail2fa-apps tbody tr').first().getByRole('button', { name: 'Remove' }).click()]);
+  assert.equal(sql(env, 'SELECT * FROM mail2fa_app_passwords WHERE username = ?', ['alice']).length, 0,
+    'revoked: gone from the projection in the same write');
+  await logout(page);
+  await b.close();
+});
+
+test('password change (password plugin) revokes every app password', async () => {
+  const b = await browser();
+  const { page } = b;
+  assert.equal(await login(page, env, 'alice'), 'second-factor');
+  assert.equal(await submitCode(page, await alice.phone.next()), 'inbox');
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  await page.fill('#mail2fa-app-label', 'Phone');
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create app password' }).click()]);
+  assert.equal(sql(env, 'SELECT id FROM mail2fa_app_passwords WHERE username = ?', ['alice']).length, 1);
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.password`);
+  if (await page.locator('input[name=_curpasswd]').count()) await page.fill('input[name=_curpasswd]', 'pw-alice-Secret1');
+  await page.fill('input[name=_newpasswd]', 'pw-alice-Secret2-new');
+  await page.fill('input[name=_confpasswd]', 'pw-alice-Secret2-new');
+  await page.click('button.mainaction.submit');
+  await page.locator('#messagestack .confirmation').first().waitFor({ timeout: 15000 });
+  assert.equal(sql(env, 'SELECT id FROM mail2fa_app_passwords WHERE username = ?', ['alice']).length, 0,
+    'the password plugin\'s change revoked the app passwords');
+  await logout(page);
+  await b.close();
+});
+
+test('mail2fa-admin.sh reset → the next login has no second step', async () => {
+  const status = await admin(env, 'status', 'alice');
+  assert.equal(status.code, 0, status.stderr);
+  assert.equal(JSON.parse(status.stdout).state, 'enabled');
+  const r = await admin(env, 'reset', 'alice');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).reset, true);
+  const b = await browser();
+  assert.equal(await login(b.page, env, 'alice'), 'inbox', 'no second step right after reset');
+  await seesSeeded(b.page, 'alice');
+  await b.close();
+  const list = await admin(env, 'list');
+  assert.equal(list.code, 0);
+  assert.ok(!JSON.parse(list.stdout).some((u) => u.username === 'alice'));
+});
+
+const dave = { secret: randomSecret().slice(0, 16), codes: ['1234567890', '0987654321'] };
+const erin = { secret: randomSecret(), codes: ['ERINCODE01'] };
+const bob = { secret: randomSecret() };
+const carol = { secret: randomSecret() };
+
+test('import twofactor_gauthenticator users (plain and des_key-encrypted prefs): their code works', async () => {
+  await seedGauth(env, 'dave', dave.secret, { codes: dave.codes });
+  await seedGauth(env, 'erin', erin.secret, { encrypt: true, codes: erin.codes });
+  await seedGauth(env, 'bob', bob.secret);
+  await seedGauth(env, 'carol', carol.secret);
+  const out = await importGauth(env);
+  assert.match(out, /dave\s+imported/);
+  assert.match(out, /erin\s+imported/);
+  const again = await importGauth(env);
+  assert.match(again, /dave\s+skipped/, 'idempotent: a second run changes nothing');
+  const prefs = sql(env, 'SELECT preferences FROM users WHERE username = ?', ['dave'])[0].preferences;
+  assert.match(prefs, /twofactor_gauthenticator/, 'old prefs untouched without --purge');
+  for (const [user, who] of [['dave', dave], ['erin', erin]]) {
+    const phone = new Phone(who.secret);
+    const r = await loginWithCode(env, user, await phone.next());
+    assert.equal(r.outcome, 'inbox', `${user}'s existing code works`);
+    await seesSeeded(r.b.page, user);
+    await r.b.close();
+  }
+  const r = await loginWithCode(env, 'dave', dave.codes[0], { backup: true });
+  assert.equal(r.outcome, 'inbox', 'an imported recovery code works as a backup code');
+  await r.b.close();
+});
+
+test('bypass suite: a password-only session gets no mailbox data and changes nothing', async () => {
+  const result = await bypassSuite(env, 'bob');
+  console.log(`# bypass suite: ${result.requests} requests over ${result.actions} task/actions, none leaked or changed state`);
+});
+
+test('brute force: after the limit even the right code is refused until retry_after', async () => {
+  await bruteForceLocked(env, 'carol', new Phone(carol.secret));
+});
+
+test('fail-log lines for fail2ban: user and client IP, never a code', async () => {
+  const log = readFileSync(join(env.DIR, 'logs/roundcube/mail2fa.log'), 'utf8');
+  assert.match(log, /second factor wrong for alice from 127\.0\.0\.1/);
+  assert.match(log, /second factor locked for carol from 127\.0\.0\.1/);
+  assert.ok(!/\b\d{6}\b.*code/.test(log.replace(/\[[^\]]*\]/g, '')), 'no code in the log');
+});
