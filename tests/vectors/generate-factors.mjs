@@ -208,7 +208,8 @@ const ap1 = ok(createReq);
 const ap2 = ok({ ...createReq, entropy: ENTROPY2, record: ap1.record, label: 'Phone' });
 const apDefault = ok({ ...createReq, policy: undefined });
 const appPassword = [
-  { name: 'golden: app password and PHC string from fixed entropy', request: createReq, response: { ok: true, password: ap1.password, id: ap1.id, phc: ap1.phc, record: { rev: 4, app_passwords: [{ id: ap1.id, label: 'Thunderbird 📧 laptop', phc: ap1.phc, created_at: T0, last_used_at: null }] } } },
+  { name: 'golden: app password and PHC string from fixed entropy', request: createReq, response: { ok: true, password: ap1.password, id: ap1.id, phc: ap1.phc, record: { rev: 4, app_passwords: [{ id: ap1.id, label: 'Thunderbird 📧 laptop', phc: ap1.phc, created_at: T0, last_used_at: null, tag: ap1.record.app_passwords[0].tag }] } } },
+  { name: 'an entry without a tag (made elsewhere) is still checked', request: { op: 'app_password.verify', record: { ...ap1.record, app_passwords: [{ ...ap1.record.app_passwords[0], tag: undefined }] }, password: ap1.password, time: T0 + 9 }, response: { ok: true, valid: true, id: ap1.id } },
   { name: 'golden: default cost is argon2id m=19456 t=2 p=1', request: { ...createReq, policy: undefined }, response: { ok: true, phc: apDefault.phc } },
   { name: 'verify the exact password', request: { op: 'app_password.verify', record: ap2.record, password: ap1.password, time: T0 + 9 }, response: { ok: true, valid: true, id: ap1.id, record: { rev: 6, app_passwords: [{ last_used_at: T0 + 9 }, { last_used_at: null }] } } },
   { name: 'verify typed without dashes, in upper case, with spaces', request: { op: 'app_password.verify', record: ap2.record, password: ap2.password.replace(/-/g, ' ').toUpperCase(), time: T0 + 9 }, response: { ok: true, valid: true, id: ap2.id } },
