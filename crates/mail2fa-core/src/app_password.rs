@@ -17,8 +17,8 @@
 //! 16-byte salt from host entropy, 32-byte hash), exactly what Dovecot's `{ARGON2ID}`
 //! scheme and PHP's `password_verify` read, with a label, creation and last-use times.
 
+use crate::encoding::b64url_encode;
 use alloc::string::String;
-use data_encoding::BASE64URL_NOPAD;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -109,7 +109,7 @@ pub fn create(
     rng: &mut EntropyStream,
 ) -> Result<(AppPassword, Zeroizing<String>)> {
     let id = loop {
-        let id = BASE64URL_NOPAD.encode(&rng.array::<ID_BYTES>());
+        let id = b64url_encode(&rng.array::<ID_BYTES>());
         if !existing.iter().any(|a| a.id == id) {
             break id;
         }

@@ -9,9 +9,9 @@
 //! (HttpOnly, Secure, SameSite) and never logs it; a token works only for the user it
 //! was issued to, until it expires or is revoked.
 
+use crate::encoding::{b64url_decode, b64url_encode};
 use alloc::string::String;
 use alloc::vec::Vec;
-use data_encoding::BASE64URL_NOPAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -100,12 +100,12 @@ pub fn issue(
 ) -> (String, String) {
     prune(devices, time);
     let id = loop {
-        let id = BASE64URL_NOPAD.encode(&rng.array::<ID_BYTES>());
+        let id = b64url_encode(&rng.array::<ID_BYTES>());
         if !devices.iter().any(|d| d.id == id) {
             break id;
         }
     };
-    let secret = BASE64URL_NOPAD.encode(&rng.array::<SECRET_BYTES>());
+    let secret = b64url_encode(&rng.array::<SECRET_BYTES>());
     while devices.len() >= max.max(1) {
         let oldest = devices
             .iter()
@@ -131,11 +131,7 @@ pub fn check(devices: &mut [Device], user: &str, token: &str, time: u64) -> Devi
     let Some((id, secret)) = token.trim().split_once('.') else {
         return DeviceCheck::Malformed;
     };
-    let decodes = |s: &str, n: usize| {
-        BASE64URL_NOPAD
-            .decode(s.as_bytes())
-            .is_ok_and(|b| b.len() == n)
-    };
+    let decodes = |s: &str, n: usize| b64url_decode(s).is_some_and(|b| b.len() == n);
     if !decodes(id, ID_BYTES) || !decodes(secret, SECRET_BYTES) {
         return DeviceCheck::Malformed;
     }

@@ -2,18 +2,18 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use data_encoding::{Encoding, BASE32_NOPAD, BASE64};
+use base64ct::{Base64, Encoding};
 
 use crate::error::{Error, ErrorCode, Result};
 
 /// Standard base64 with padding.
 pub fn b64_encode(bytes: &[u8]) -> String {
-    BASE64.encode(bytes)
+    Base64::encode_string(bytes)
 }
 
 /// Decodes standard base64 (padding required); `field` names the value in the error.
 pub fn b64_decode(text: &str, field: &str) -> Result<Vec<u8>> {
-    BASE64.decode(text.as_bytes()).map_err(|_| {
+    Base64::decode_vec(text).map_err(|_| {
         Error::new(
             ErrorCode::BadBase64,
             alloc::format!("{field} is not valid standard base64"),
@@ -21,9 +21,29 @@ pub fn b64_decode(text: &str, field: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// Standard base64 without padding, as PHC strings (`$argon2id$…`) write salts and hashes.
+pub fn b64_nopad_encode(bytes: &[u8]) -> String {
+    base64ct::Base64Unpadded::encode_string(bytes)
+}
+
+/// Decodes unpadded standard base64; `None` when it is not canonical unpadded base64.
+pub fn b64_nopad_decode(text: &str) -> Option<Vec<u8>> {
+    base64ct::Base64Unpadded::decode_vec(text).ok()
+}
+
+/// URL-safe base64 without padding, for tokens and ids that travel in cookies and forms.
+pub fn b64url_encode(bytes: &[u8]) -> String {
+    base64ct::Base64UrlUnpadded::encode_string(bytes)
+}
+
+/// Decodes unpadded URL-safe base64; `None` when it is not canonical.
+pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+    base64ct::Base64UrlUnpadded::decode_vec(text).ok()
+}
+
 /// Upper-case base32 without padding, as authenticator apps expect.
 pub fn b32_encode(bytes: &[u8]) -> String {
-    BASE32_NOPAD.encode(bytes)
+    base32::encode(RFC4648_NOPAD, bytes)
 }
 
 /// Decodes base32 the way people and other tools write it: either case, optional `=`
@@ -47,20 +67,17 @@ pub fn b32_decode(text: &str, field: &str) -> Result<Vec<u8>> {
     while cleaned.last() == Some(&b'=') {
         cleaned.pop();
     }
-    if cleaned.is_empty() {
+    // Unpadded base32 ends in a group of 2, 4, 5 or 7 characters (or a full 8);
+    // 1, 3 or 6 can encode no whole byte count.
+    if cleaned.is_empty() || matches!(cleaned.len() % 8, 1 | 3 | 6) {
         return Err(bad());
     }
-    base32_lenient().decode(&cleaned).map_err(|_| bad())
+    // `cleaned` holds only A-Z and 2-7 here, so it is ASCII.
+    let text = core::str::from_utf8(&cleaned).map_err(|_| bad())?;
+    base32::decode(RFC4648_NOPAD, text).ok_or_else(bad)
 }
 
-/// Base32 that accepts the non-zero trailing bits some generators leave in a final
-/// partial group (a 16-character legacy secret has none, a 26-character one may).
-fn base32_lenient() -> Encoding {
-    let mut spec = BASE32_NOPAD.specification();
-    spec.check_trailing_bits = false;
-    // The specification is a fixed, valid alphabet; building it cannot fail.
-    spec.encoding().unwrap_or_else(|_| BASE32_NOPAD.clone())
-}
+const RFC4648_NOPAD: base32::Alphabet = base32::Alphabet::Rfc4648 { padding: false };
 
 #[cfg(test)]
 mod tests {

@@ -10,11 +10,11 @@
 //! stored or submitted hash cannot make the core allocate gigabytes or spin for minutes.
 //! The hash itself is the RustCrypto `argon2` crate.
 
+use crate::encoding::{b64_nopad_decode, b64_nopad_encode};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use argon2::{Algorithm, Argon2, Version};
-use data_encoding::BASE64_NOPAD;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -188,12 +188,8 @@ impl PhcHash {
         if parts.next().is_some() {
             return Err(unsupported("too many fields"));
         }
-        let salt = BASE64_NOPAD
-            .decode(salt.as_bytes())
-            .map_err(|_| unsupported("salt is not base64"))?;
-        let hash = BASE64_NOPAD
-            .decode(hash.as_bytes())
-            .map_err(|_| unsupported("hash is not base64"))?;
+        let salt = b64_nopad_decode(salt).ok_or_else(|| unsupported("salt is not base64"))?;
+        let hash = b64_nopad_decode(hash).ok_or_else(|| unsupported("hash is not base64"))?;
         if !SALT_LEN.contains(&salt.len()) || !HASH_LEN.contains(&hash.len()) {
             return Err(unsupported("salt must be 8–64 bytes and hash 16–64 bytes"));
         }
@@ -214,8 +210,8 @@ impl PhcHash {
             "${}$v={}$m={m},t={t},p={p}${}${}",
             variant.ident(),
             self.version,
-            BASE64_NOPAD.encode(&self.salt),
-            BASE64_NOPAD.encode(&self.hash)
+            b64_nopad_encode(&self.salt),
+            b64_nopad_encode(&self.hash)
         )
     }
 
