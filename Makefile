@@ -17,7 +17,7 @@ WASM_OPT := node_modules/.bin/wasm-opt
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all wasm test test-rust test-node test-js test-ui demo lint repro-check clean
+.PHONY: all wasm test test-rust test-node test-js test-ui demo lint repro-check fuzz-smoke clean
 
 all: wasm
 
@@ -53,6 +53,11 @@ lint:
 
 test-rust:
 	cargo test --workspace --locked
+
+# A few seconds of each cargo-fuzz target (fuzz/README.md). Not part of `test`: installing
+# cargo-fuzz and building the targets adds more than 3 minutes on a fresh machine.
+fuzz-smoke:
+	fuzz/smoke.sh
 
 test-node: dist/mail2fa.wasm
 	node --test tests/node/
