@@ -17,7 +17,7 @@ WASM_OPT := node_modules/.bin/wasm-opt
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all wasm test test-rust test-node test-js test-ui demo lint repro-check fuzz-smoke clean
+.PHONY: all wasm test test-rust test-node test-js test-ui test-e2e demo lint repro-check fuzz-smoke clean
 
 all: wasm
 
@@ -73,6 +73,13 @@ test-js: dist/mail2fa.wasm | $(WASM_OPT)
 test-ui: dist/mail2fa.wasm | $(WASM_OPT)
 	node plugins-js/scripts/copy-dist.mjs
 	node --test --test-concurrency=1 www/test/*.test.mjs
+
+# The Roundcube plugin end to end (tests/e2e/): Debian's Roundcube + Dovecot + php-fpm
+# (ffi.enable=preload with the PHP host's preload files) + nginx + Chromium, started by
+# scripts/roundcube-env.sh; the whole suite on SQLite, storage/replay/limit on PostgreSQL.
+# Screenshots: tests/artifacts/e2e/.
+test-e2e: dist/mail2fa.wasm
+	node --test --test-concurrency=1 tests/e2e/
 
 # The reference JS webmail demo on 127.0.0.1 (MAIL2FA_DEMO_PORT, default 8025).
 demo: dist/mail2fa.wasm | $(WASM_OPT)

@@ -239,8 +239,63 @@ test('bypass suite: a password-only session gets no mailbox data and changes not
   console.log(`# bypass suite: ${result.requests} requests over ${result.actions} task/actions, none leaked or changed state`);
 });
 
+test('policy "required" (per-user rule): the password leads to enrollment, then to the inbox', async () => {
+  const b = await browser();
+  const { page } = b;
+  assert.equal(await login(page, env, 'grace'), 'enroll', 'a required user without 2FA must enroll first');
+  assert.equal(await page.locator('#messagelist').count(), 0);
+  const other = new Client(env.URL);
+  await other.login('grace');
+  const peek = await other.request('./?_task=mail&_action=list&_remote=1');
+  assert.equal(peek.status, 401, 'nothing of the mailbox while enrolling');
+  await page.getByRole('button', { name: 'Begin setup' }).click();
+  const key = page.locator('mail2fa-enroll code.key');
+  await key.waitFor();
+  const phone = new Phone((await key.textContent()).replace(/\s+/g, ''));
+  await page.screenshot({ path: artifact('login-enroll-required.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.locator('mail2fa-enroll input[name=code]').fill(await phone.next());
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.locator('mail2fa-enroll ol.codes code').first().waitFor();
+  await page.locator('mail2fa-enroll input[type=checkbox]').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await Promise.all([page.waitForURL(/_task=mail/), page.getByRole('button', { name: 'Done' }).click()]);
+  await seesSeeded(page, 'grace');
+  assert.equal(row(env, 'grace').state, 'enabled');
+  await b.close();
+});
+
+test('storage driver on SQLite: compare-and-set, insert race, projection in the same transaction', () => {
+  const out = execFileSync('php', [join(REPO, 'tests/e2e/lib/storage-check.php')], {
+    env: { ...process.env, ROUNDCUBE_CONFIG_DIR: env.CONFIG_DIR },
+    encoding: 'utf8',
+  });
+  assert.match(out, /^13 passed, 0 failed$/m, out);
+});
+
 test('brute force: after the limit even the right code is refused until retry_after', async () => {
   await bruteForceLocked(env, 'carol', new Phone(carol.secret));
+});
+
+test('a record that does not decrypt keeps the user locked (fail closed) and the log says why', async () => {
+  const r = row(env, 'dave');
+  const record = JSON.parse(r.record);
+  const ct = Buffer.from(record.totp.secret.ct, 'base64');
+  ct[0] ^= 1; // one flipped bit: the AEAD tag no longer matches
+  record.totp.secret.ct = ct.toString('base64');
+  sql(env, 'UPDATE mail2fa_users SET record = ? WHERE username = ?', [JSON.stringify(record), 'dave']);
+  const b = await browser();
+  assert.equal(await login(b.page, env, 'dave'), 'second-factor', 'not let in with the password alone');
+  assert.match(await errorText(b.page), /unavailable/);
+  assert.equal(await b.page.locator('#mail2fa-code').count(), 0, 'no code can pass');
+  await b.close();
+  const c = new Client(env.URL);
+  await c.login('dave');
+  const res = await c.request('./?_task=mail&_action=list&_remote=1');
+  assert.equal(res.status, 401, 'nothing of the mailbox');
+  const log = readFileSync(join(env.DIR, 'logs/roundcube/errors.log'), 'utf8');
+  assert.match(log, /login of dave held at the second factor: decrypt_failed/);
+  assert.ok(!log.includes(dave.secret), 'no secret in the log');
 });
 
 test('fail-log lines for fail2ban: user and client IP, never a code', async () => {

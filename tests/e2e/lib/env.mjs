@@ -87,15 +87,15 @@ export class Phone {
 
   async next() {
     for (;;) {
+      // With the server's window of ±1 step, step s is accepted from (s-1)·30 to (s+2)·30:
+      // the current or next step stays valid for at least 30 s more (a slow machine is fine).
       const now = Math.floor(Date.now() / 1000 / 30);
-      // Keep a margin: a step that would leave the window within 3 s is skipped.
-      const lo = Math.floor((Date.now() / 1000 + 3) / 30) - 1;
-      const step = Math.max(this.lastStep + 1, lo);
+      const step = Math.max(this.lastStep + 1, now);
       if (step <= now + 1) {
         this.lastStep = step;
         return this.codeAt(step);
       }
-      await new Promise((r) => setTimeout(r, ((now + 1) * 30 * 1000 - Date.now()) + 200));
+      await new Promise((r) => setTimeout(r, (now + 1) * 30 * 1000 - Date.now() + 200));
     }
   }
 

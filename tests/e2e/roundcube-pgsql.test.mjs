@@ -1,0 +1,57 @@
+// Storage and replay/limit scenarios again on PostgreSQL (Debian's postgresql, started by
+// scripts/roundcube-env.sh as a foreground server in a temporary directory).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { up, sql, Phone, REPO } from './lib/env.mjs';
+import { seedGauth, randomSecret, importGauth, loginWithCode, replayRefused, bruteForceLocked, storageConsistent } from './lib/scenarios.mjs';
+import { seesSeeded } from './lib/browser.mjs';
+
+let env;
+const t0 = Date.now();
+
+before(() => {
+  env = up({ db: 'pgsql' });
+  console.log(`# environment (PostgreSQL) up in ${env.setupMs} ms`);
+});
+
+after(() => {
+  env?.stop();
+  console.log(`# suite ran in ${Math.round((Date.now() - t0) / 1000)} s`);
+});
+
+test('storage driver on PostgreSQL: compare-and-set, insert race, projection in the same transaction', () => {
+  const out = execFileSync('php', [join(REPO, 'tests/e2e/lib/storage-check.php')], {
+    env: { ...process.env, ROUNDCUBE_CONFIG_DIR: env.CONFIG_DIR },
+    encoding: 'utf8',
+  });
+  assert.match(out, /^13 passed, 0 failed$/m, out);
+});
+
+const bob = { secret: randomSecret() };
+const carol = { secret: randomSecret() };
+
+test('import and login on PostgreSQL: the record is stored whole with its rev', async () => {
+  await seedGauth(env, 'bob', bob.secret);
+  await seedGauth(env, 'carol', carol.secret, { encrypt: true });
+  const out = await importGauth(env);
+  assert.match(out, /bob\s+imported/);
+  assert.match(out, /carol\s+imported/);
+  bob.phone = new Phone(bob.secret);
+  const r = await loginWithCode(env, 'bob', await bob.phone.next());
+  assert.equal(r.outcome, 'inbox');
+  await seesSeeded(r.b.page, 'bob');
+  await r.b.close();
+  storageConsistent(env, 'bob');
+  assert.ok(JSON.parse(sql(env, 'SELECT record FROM mail2fa_users WHERE username = ?', ['bob'])[0].record).totp.last_step > 0,
+    'the accepted step is stored');
+});
+
+test('replay in a second browser context refused on PostgreSQL', async () => {
+  await replayRefused(env, 'bob', bob.phone);
+});
+
+test('brute force locked until retry_after on PostgreSQL', async () => {
+  await bruteForceLocked(env, 'carol', new Phone(carol.secret));
+});
