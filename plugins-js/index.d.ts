@@ -272,7 +272,9 @@ export interface BeginLoginResult extends Partial<LoginResult> {
 }
 /** What verifyLogin resolves to. */
 export type VerifyLoginResult = LoginResult;
-export interface EnrollResult { uri: string; secret: string; qr: string; state: State }
+/** What an authenticator app shows for the key: everything of `otpauth.parse` but the secret. */
+export interface EnrollParams { issuer: string | null; account: string; algorithm: Algorithm; digits: number; period: number }
+export interface EnrollResult { uri: string; secret: string; qr: string; params: EnrollParams; state: State }
 export interface ConfirmResult { ok: boolean; reason: RejectReason | null; state: State; backupCodes?: string[] }
 export interface DisableResult { ok: boolean; reason: RejectReason | 'locked' | null; retryAfter: number | null; state: State }
 export interface Mail2faStatus { state: State; totp: TotpStatus | null; pending: boolean; rev: number; key_ids: string[]; needs_rotation: boolean }

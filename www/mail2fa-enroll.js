@@ -242,28 +242,24 @@ export class Mail2faEnroll extends HTMLElement {
     if (this._busy) return;
     this._busy = true;
     this._say(this.s.starting);
-    const coreReady = Mail2faCore.get(this).then(
-      (core) => ({ core }),
-      (error) => ({ error }),
-    );
     try {
       const started = await transportOf(this)('start', {});
       if (typeof started?.uri !== 'string' || typeof started?.secret !== 'string') {
         throw new TransportError('server_error', 'start did not return uri and secret');
       }
-      const { core, error } = await coreReady;
-      let params = { account: '', issuer: null, digits: 6, period: 30 };
-      let svg = null;
-      if (core) {
+      // A server that runs the core renders the QR code and the key's parameters itself
+      // (`qr`, `params`), so the page loads no WebAssembly; otherwise the core is loaded here.
+      let { params, qr: svg } = started;
+      if (typeof svg !== 'string' || !params || typeof params !== 'object') {
+        params = { account: '', issuer: null, digits: 6, period: 30 };
+        svg = null;
         try {
+          const core = await Mail2faCore.get(this);
           params = core.otpauthParse({ uri: started.uri });
           svg = core.qrSvg({ text: started.uri }).svg;
         } catch (e) {
-          svg = null;
-          this._emit('error', { code: e?.code || 'qr_failed' });
+          this._emit('error', { code: e?.code || 'core_load_failed', message: String(e) });
         }
-      } else {
-        this._emit('error', { code: 'core_load_failed', message: String(error) });
       }
       this._state = { uri: started.uri, secret: started.secret, params, svg };
       this._say('');

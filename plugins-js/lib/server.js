@@ -14,6 +14,7 @@ import {
   totpImport,
   totpExport,
   qrSvg,
+  otpauthParse,
   loginDecide,
   backupGenerate,
   backupVerify,
@@ -233,7 +234,10 @@ export class Mail2fa {
     const result = await this.#update(user, (record) =>
       totpEnroll({ ...context, ...options, record, time: this.#time(), entropy: this.#entropy() }),
     );
-    return { uri: result.uri, secret: result.secret, qr: qrSvg({ text: result.uri }).svg, state: result.state };
+    // The QR code and the display parameters are made here, on the server, by the same core,
+    // so an enrollment page needs no WebAssembly of its own.
+    const { secret: _secret, ...params } = otpauthParse({ uri: result.uri });
+    return { uri: result.uri, secret: result.secret, qr: qrSvg({ text: result.uri }).svg, params, state: result.state };
   }
 
   /**

@@ -201,8 +201,8 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
 
     // The JSON endpoints <mail2fa-enroll> talks to (endpoint-start/confirm/cancel).
     if (path === '/api/enroll/start' && method === 'POST') {
-      const { uri, secret } = await mfa.enroll(user, { account: user });
-      return json(res, { uri, secret });
+      const { uri, secret, qr, params } = await mfa.enroll(user, { account: user });
+      return json(res, { uri, secret, qr, params });
     }
     if (path === '/api/enroll/confirm' && method === 'POST') {
       const result = await mfa.confirm(user, String(body.code || ''));
