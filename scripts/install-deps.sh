@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 
 # One Debian package list for every suite; add what a suite needs here.
 APT_PACKAGES=(
-  binaryen            # wasm-opt
   php8.2-cli php8.2-fpm php8.2-sqlite3 php8.2-pgsql phpunit libfcgi-bin
   oathtool zbar-tools chromium
   dovecot-core        # doveadm pw: app-password hash interop (crates/mail2fa-core/tests/interop_argon2.rs)
