@@ -17,7 +17,7 @@ WASM_OPT := node_modules/.bin/wasm-opt
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all wasm test test-rust test-node test-js test-ui test-e2e demo lint repro-check fuzz-smoke clean
+.PHONY: all wasm test test-rust test-node test-js test-ui test-e2e test-dovecot demo lint repro-check fuzz-smoke clean
 
 all: wasm
 
@@ -86,7 +86,13 @@ demo: dist/mail2fa.wasm | $(WASM_OPT)
 	node plugins-js/scripts/copy-dist.mjs
 	node www/demo/server.mjs
 
-test: lint test-rust test-node test-js test-ui repro-check
+# The Dovecot passdb (plugins-php/mail2fa/dovecot/): a real Dovecot 2.3 on 127.0.0.1 with the
+# shipped snippets, IMAP/POP3/submission logins of 2FA users (app passwords only, exempt webmail
+# address), revocation, fail-closed database errors, the cap on checks (tests/dovecot/run.py, root).
+test-dovecot: dist/mail2fa.wasm
+	python3 tests/dovecot/run.py
+
+test: lint test-rust test-node test-js test-ui repro-check test-dovecot
 
 clean:
 	rm -rf build dist target

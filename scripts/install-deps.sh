@@ -12,6 +12,9 @@ APT_PACKAGES=(
   # Roundcube e2e (tests/e2e, scripts/roundcube-env.sh): Debian's Roundcube 1.6 and its bundled
   # plugins, Dovecot IMAP, nginx, PostgreSQL for the second storage run.
   roundcube-core roundcube-sqlite3 roundcube-plugins nginx-light dovecot-imapd postgresql
+  # Dovecot passdb for 2FA users (plugins-php/mail2fa/dovecot, tests/dovecot): Lua passdb over
+  # the plugin's SQLite/PostgreSQL tables, POP3 and submission services.
+  dovecot-auth-lua lua-sql-sqlite3 lua-sql-postgres dovecot-pop3d dovecot-submissiond
 )
 
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' crates/mail2fa-wasm/Cargo.toml)
