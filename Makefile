@@ -1,5 +1,6 @@
 # mail2fa build and test entry points.
 #   make wasm   -> dist/mail2fa.wasm (THE artifact every host loads), its sha256 and the JS glue
+#   make host   -> dist/libmail2fa_host.so (PHP's FFI host library, pinned to dist/mail2fa.wasm) + FFI header and php.ini snippet
 #   make test   -> every test suite (the README's test command; .ci/run calls it)
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
@@ -17,7 +18,7 @@ WASM_OPT := node_modules/.bin/wasm-opt
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all wasm test test-rust test-node test-js test-ui test-e2e test-dovecot demo lint repro-check fuzz-smoke clean
+.PHONY: all wasm test test-rust test-node test-js test-ui test-e2e test-dovecot demo lint repro-check fuzz-smoke host test-php clean
 
 all: wasm
 
@@ -33,6 +34,26 @@ dist/mail2fa.wasm: $(shell find crates/mail2fa-core crates/mail2fa-wasm -name '*
 	cp build/mail2fa.opt.wasm dist/mail2fa.wasm
 	cd dist && sha256sum mail2fa.wasm > mail2fa.wasm.sha256
 	@echo "dist/mail2fa.wasm: $$(stat -c %s dist/mail2fa.wasm) bytes, sha256 $$(cut -d' ' -f1 dist/mail2fa.wasm.sha256)"
+
+# The PHP host library: wasmtime embedding that runs exactly dist/mail2fa.wasm (its sha256
+# is compiled in). Own target dir and profile overrides: panics must unwind (they are caught
+# at the C boundary so PHP never crashes; the workspace release profile aborts), and fat LTO
+# of wasmtime would take many minutes on 2 cores. configure.php writes the FFI header
+# (FFI_LIB = this library) and the php.ini snippet for ffi.enable=preload next to it.
+HOST_LIB := dist/libmail2fa_host.so
+host: $(HOST_LIB)
+
+$(HOST_LIB): dist/mail2fa.wasm $(shell find crates/mail2fa-host -name '*.rs' -o -name Cargo.toml) Cargo.lock plugins-php/mail2fa/lib/mail2fa.h plugins-php/mail2fa/lib/configure.php
+	MAIL2FA_WASM_SHA256=$$(cut -d' ' -f1 dist/mail2fa.wasm.sha256) CARGO_TARGET_DIR=target/host \
+	  CARGO_PROFILE_RELEASE_PANIC=unwind CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+	  cargo build --release --locked -p mail2fa-host
+	cp target/host/release/libmail2fa_host.so $@.tmp && mv -f $@.tmp $@
+	php plugins-php/mail2fa/lib/configure.php --library=$(ROOT)/$@ --out=dist
+
+# PHP through the host library: tests/vectors, the adapter, and php-fpm (ffi.enable=preload)
+# serving 200 FastCGI requests (plugins-php/host-tests/).
+test-php: $(HOST_LIB)
+	phpunit -c plugins-php/host-tests/phpunit.xml.dist
 
 $(WASM_OPT):
 	npm ci --no-audit --no-fund
@@ -92,7 +113,7 @@ demo: dist/mail2fa.wasm | $(WASM_OPT)
 test-dovecot: dist/mail2fa.wasm
 	python3 tests/dovecot/run.py
 
-test: lint test-rust test-node test-js test-ui repro-check test-dovecot
+test: lint test-rust test-node test-js test-ui test-php repro-check test-dovecot
 
 clean:
 	rm -rf build dist target

@@ -377,14 +377,12 @@ final class Core
     /** The FFI binding: the preloaded MAIL2FA scope, else FFI::cdef() of the shipped header. */
     private static function ffi(?string $library): \FFI
     {
-        if ($library === null) {
-            try {
-                return \FFI::scope(self::FFI_SCOPE);
-            } catch (\FFI\Exception $e) {
-                // Not preloaded: fall through to cdef.
-            }
-            $library = self::distDir() . '/libmail2fa_host.so';
+        try {
+            return \FFI::scope(self::FFI_SCOPE);
+        } catch (\FFI\Exception $e) {
+            // Not preloaded: FFI::cdef() below.
         }
+        $library ??= self::distDir() . '/libmail2fa_host.so';
         if (isset(self::$cdef[$library])) {
             return self::$cdef[$library];
         }
