@@ -13,8 +13,8 @@ use wasmtime::{
 
 use crate::{cache, HostError};
 
-/// Linear memory one instance may grow to (Argon2 with large `m` needs tens of MiB).
-const MEMORY_LIMIT: usize = 256 << 20;
+/// Linear memory one instance may grow to (`phc.verify` admits Argon2 `m` up to 256 MiB).
+const MEMORY_LIMIT: usize = 384 << 20;
 /// An instance whose memory grew past this is dropped after its call, so one large hash
 /// does not keep a worker's memory high for the rest of its life.
 const RECYCLE_ABOVE: usize = 64 << 20;
