@@ -99,7 +99,7 @@ test-ui: dist/mail2fa.wasm | $(WASM_OPT)
 # (ffi.enable=preload with the PHP host's preload files) + nginx + Chromium, started by
 # scripts/roundcube-env.sh; the whole suite on SQLite, storage/replay/limit on PostgreSQL.
 # Screenshots: tests/artifacts/e2e/.
-test-e2e: dist/mail2fa.wasm
+test-e2e: $(HOST_LIB)
 	node --test --test-concurrency=1 tests/e2e/
 
 # The reference JS webmail demo on 127.0.0.1 (MAIL2FA_DEMO_PORT, default 8025).
@@ -113,7 +113,7 @@ demo: dist/mail2fa.wasm | $(WASM_OPT)
 test-dovecot: dist/mail2fa.wasm
 	python3 tests/dovecot/run.py
 
-test: lint test-rust test-node test-js test-ui test-php repro-check test-dovecot
+test: lint test-rust test-node test-js test-ui test-php repro-check test-dovecot test-e2e
 
 clean:
 	rm -rf build dist target

@@ -203,14 +203,14 @@ class mail2fa extends rcube_plugin
             $req = [
                 'op'     => 'login.decide',
                 'user'   => $user,
-                'keys'   => $record === null ? [] : $engine->keys(),
+                // Without a site key the core still decides (users without a record log in;
+                // a stored record cannot open under a throw-away key: fail closed).
+                'keys'   => $engine->has_keys() ? $engine->keys()
+                    : [['id' => 'unconfigured', 'key' => base64_encode(random_bytes(32))]],
                 'time'   => time(),
                 'policy' => $engine->policy_for($user),
                 'factor' => $factor,
             ];
-            if ($record === null && $engine->has_keys()) {
-                $req['keys'] = $engine->keys();
-            }
             if ($trust) {
                 $req['trust_device'] = true;
                 $req['user_agent'] = $ua;

@@ -224,6 +224,7 @@ test('import twofactor_gauthenticator users (plain and des_key-encrypted prefs):
   assert.match(prefs, /twofactor_gauthenticator/, 'old prefs untouched without --purge');
   for (const [user, who] of [['dave', dave], ['erin', erin]]) {
     const phone = new Phone(who.secret);
+    who.phone = phone; // later tests go on from the steps used here
     const r = await loginWithCode(env, user, await phone.next());
     assert.equal(r.outcome, 'inbox', `${user}'s existing code works`);
     await seesSeeded(r.b.page, user);
@@ -231,6 +232,31 @@ test('import twofactor_gauthenticator users (plain and des_key-encrypted prefs):
   }
   const r = await loginWithCode(env, 'dave', dave.codes[0], { backup: true });
   assert.equal(r.outcome, 'inbox', 'an imported recovery code works as a backup code');
+  await r.b.close();
+});
+
+test('settings: regenerate backup codes and turn 2FA off, each only with a current code', async () => {
+  const phone = erin.phone;
+  const r = await loginWithCode(env, 'erin', await phone.next());
+  assert.equal(r.outcome, 'inbox');
+  const { page } = r.b;
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  await page.fill('#mail2fa-regen-code', phone.wrong());
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create new backup codes' }).click()]);
+  assert.match(await page.locator('#mail2fa-message').textContent(), /not accepted/);
+  await page.fill('#mail2fa-regen-code', await phone.next());
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create new backup codes' }).click()]);
+  const codes = await page.locator('#mail2fa-backup-codes code').allTextContents();
+  assert.ok(codes.length >= 8, 'new codes shown once');
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  await page.fill('#mail2fa-disable-code', phone.wrong());
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Turn off' }).click()]);
+  assert.equal(row(env, 'erin').state, 'enabled', 'a wrong code does not turn 2FA off');
+  await page.fill('#mail2fa-disable-code', await phone.next());
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Turn off' }).click()]);
+  await page.locator('#mail2fa-state[data-state=disabled]').waitFor();
+  await logout(page);
+  assert.equal(await login(page, env, 'erin'), 'inbox', 'after turning it off the password suffices');
   await r.b.close();
 });
 

@@ -52,6 +52,8 @@ export async function where(page) {
   await page.waitForLoadState('load');
   if (await page.locator('#mail2fa-form').count()) return 'second-factor';
   if (await page.locator('mail2fa-enroll').count()) return 'enroll';
+  // The second-factor page without a form: 2FA unavailable for this account (fail closed).
+  if (await page.locator('#mail2fa-login').count()) return 'second-factor';
   if (await page.locator('#messagelist').count()) return 'inbox';
   return 'failed';
 }

@@ -1,0 +1,60 @@
+// Configuration edge cases, each in its own small environment: without a site key
+// (mail2fa_keys empty) enabling 2FA is refused with a clear admin error and users without
+// 2FA log in as before; the network allow-list and trusted proxies.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { up, REPO } from './lib/env.mjs';
+import { browser, login } from './lib/browser.mjs';
+
+let env;
+before(() => {
+  env = up({ db: 'sqlite', local: "<?php\n$config['mail2fa_keys'] = [];\n" });
+});
+after(() => env?.stop());
+
+test('no site key: the settings refuse enrollment and the admin error log says what to set', async () => {
+  const b = await browser();
+  const { page } = b;
+  assert.equal(await login(page, env, 'judy'), 'inbox', 'users without 2FA are unaffected');
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  await page.locator('#mail2fa-nokey').waitFor();
+  assert.match(await page.locator('#mail2fa-nokey').textContent(), /not configured/);
+  assert.equal(await page.locator('mail2fa-enroll').count(), 0, 'no enrollment offered');
+  const token = await page.evaluate(() => window.rcmail.env.request_token);
+  const res = await page.request.post(`${env.URL}?_task=settings&_action=plugin.mail2fa-enroll-start`, {
+    form: { _token: token },
+  });
+  assert.equal(res.status(), 503);
+  assert.equal((await res.json()).error.code, 'not_configured');
+  const log = readFileSync(join(env.DIR, 'logs/roundcube/errors.log'), 'utf8');
+  assert.match(log, /mail2fa_keys is not configured: two-factor authentication cannot be enabled/);
+  await b.close();
+});
+
+test('network allow-list (mail2fa_allowed_networks) with a trusted proxy: only its clients are answered', async () => {
+  const net = up({
+    db: 'sqlite',
+    local: "<?php\n$config['mail2fa_allowed_networks'] = ['10.9.9.0/24'];\n$config['mail2fa_trusted_proxies'] = ['127.0.0.1'];\n",
+  });
+  try {
+    const direct = await fetch(net.URL);
+    assert.equal(direct.status, 403, '127.0.0.1 itself is not in the allow-list');
+    const viaProxy = await fetch(net.URL, { headers: { 'X-Forwarded-For': '10.9.9.5' } });
+    assert.equal(viaProxy.status, 200, 'a client the trusted proxy reports from the allowed network');
+    const spoofed = await fetch(net.URL, { headers: { 'X-Forwarded-For': '10.9.9.5, 198.51.100.7' } });
+    assert.equal(spoofed.status, 403, 'the right-most hop counts, a prepended address does not');
+  } finally {
+    net.stop();
+  }
+});
+
+test('client IP rules: X-Forwarded-For / Client-IP only from trusted proxies, IPv4/IPv6 ranges', () => {
+  const out = execFileSync('php', [join(REPO, 'tests/e2e/lib/net-check.php')], {
+    env: { ...process.env, ROUNDCUBE_CONFIG_DIR: env.CONFIG_DIR },
+    encoding: 'utf8',
+  });
+  assert.match(out, /^13 passed, 0 failed$/m, out);
+});
