@@ -11,7 +11,7 @@ APT_PACKAGES=(
   dovecot-core        # doveadm pw: app-password hash interop (crates/mail2fa-core/tests/interop_argon2.rs)
   # Roundcube e2e (tests/e2e, scripts/roundcube-env.sh): Debian's Roundcube 1.6 and its bundled
   # plugins, Dovecot IMAP, nginx, PostgreSQL for the second storage run.
-  roundcube-core roundcube-sqlite3 roundcube-plugins nginx-light dovecot-imapd postgresql
+  roundcube-core roundcube-sqlite3 roundcube-plugins php8.2-zip nginx-light dovecot-imapd postgresql
   # Dovecot passdb for 2FA users (plugins-php/mail2fa/dovecot, tests/dovecot): Lua passdb over
   # the plugin's SQLite/PostgreSQL tables, POP3 and submission services.
   dovecot-auth-lua lua-sql-sqlite3 lua-sql-postgres dovecot-pop3d dovecot-submissiond

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { up, sql, Phone, REPO } from './lib/env.mjs';
+import { up, sql, Phone, REPO, admin } from './lib/env.mjs';
 import { seedGauth, randomSecret, importGauth, loginWithCode, replayRefused, bruteForceLocked, storageConsistent } from './lib/scenarios.mjs';
 import { seesSeeded } from './lib/browser.mjs';
 
@@ -54,4 +54,25 @@ test('replay in a second browser context refused on PostgreSQL', async () => {
 
 test('brute force locked until retry_after on PostgreSQL', async () => {
   await bruteForceLocked(env, 'carol', new Phone(carol.secret));
+});
+
+test('admin tool and admin-panel hook on PostgreSQL: status, revoke-*, password-changed, reset, list', async () => {
+  const hook = (...args) => JSON.parse(execFileSync('php', [join(REPO, 'tests/e2e/lib/admin-hook.php'), ...args], {
+    env: { ...process.env, ROUNDCUBE_CONFIG_DIR: env.CONFIG_DIR },
+    encoding: 'utf8',
+  }));
+  const status = hook('status', 'bob');
+  assert.equal(status.error, null);
+  assert.equal(status.result.state, 'enabled');
+  assert.ok(!JSON.stringify(status).includes(bob.secret), 'no secret in the status');
+  for (const cmd of ['revoke-devices', 'revoke-app-passwords', 'password-changed']) {
+    const r = await admin(env, cmd, 'bob');
+    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
+  }
+  assert.equal(hook('reset', 'carol').result.reset, true, 'an admin panel resets a user through the hook');
+  const list = await admin(env, 'list');
+  const users = JSON.parse(list.stdout).map((u) => u.username);
+  assert.ok(users.includes('bob') && !users.includes('carol'));
+  const bad = await admin(env, 'reset');
+  assert.equal(bad.code, 2, 'usage error without a user');
 });

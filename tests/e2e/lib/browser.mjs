@@ -73,7 +73,7 @@ export async function submitCode(page, code, { backup = false, trust = false } =
 
 /** Waits for the seeded message of a user in the message list. */
 export async function seesSeeded(page, user) {
-  await page.locator('#messagelist').getByText(`Seeded message for ${user}`).first().waitFor();
+  await page.locator('#messagelist').getByText(`Seeded message for ${user}`).first().waitFor({ timeout: 30000 });
   return true;
 }
 
