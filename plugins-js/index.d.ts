@@ -39,10 +39,12 @@ export interface TotpCodeRequest extends TotpParams { secret: string; time: numb
 export interface TotpCodeResponse { code: string }
 export interface TotpEnrollRequest extends UserContext, TotpParams { time: number; entropy: string; account?: string; issuer?: string; record?: UserRecord }
 export interface TotpEnrollResponse { uri: string; secret: string; state: State; record: UserRecord }
-export interface TotpCheckRequest extends UserContext { record: UserRecord; code: string; time: number; window?: number }
+export interface TotpCheckRequest extends UserContext { record: UserRecord; code: string; time: number; window?: number; policy?: Policy }
 export interface TotpActivateResponse { activated: boolean; step: number | null; reason: RejectReason | null; state: State; record: UserRecord }
 export interface TotpVerifyResponse { accepted: boolean; step: number | null; reason: RejectReason | null; state: State; record: UserRecord }
-export interface TotpDisableResponse { disabled: boolean; reason: RejectReason | null; state: State; record: UserRecord }
+/** `method: 'backup_code'` turns 2FA off with an unused backup code (a user without the phone). */
+export interface TotpDisableRequest extends TotpCheckRequest { method?: 'totp' | 'backup_code' }
+export interface TotpDisableResponse { disabled: boolean; reason: RejectReason | null; retry_after: number | null; state: State; record: UserRecord }
 export interface TotpCancelRequest { record: UserRecord; time: number }
 export interface TotpImportRequest extends UserContext { uri: string; time: number; entropy: string; record?: UserRecord; replace?: boolean }
 export interface RecordResponse { state: State; record: UserRecord }
@@ -142,7 +144,7 @@ export function totpEnroll(request: TotpEnrollRequest): TotpEnrollResponse;
 export function totpActivate(request: TotpCheckRequest): TotpActivateResponse;
 export function totpCancel(request: TotpCancelRequest): RecordResponse;
 export function totpVerify(request: TotpCheckRequest): TotpVerifyResponse;
-export function totpDisable(request: TotpCheckRequest): TotpDisableResponse;
+export function totpDisable(request: TotpDisableRequest): TotpDisableResponse;
 export function totpImport(request: TotpImportRequest): RecordResponse;
 export function totpExport(request: TotpExportRequest): UriResponse;
 export function otpauthParse(request: OtpauthParseRequest): OtpauthParseResponse;
@@ -288,7 +290,8 @@ export class Mail2fa {
   enroll(user: string, options?: TotpParams & { account?: string; issuer?: string }): Promise<EnrollResult>;
   confirm(user: string, code: string, options?: { backupCodes?: boolean }): Promise<ConfirmResult>;
   cancelEnrollment(user: string): Promise<{ state: State }>;
-  disable(user: string, code: string): Promise<DisableResult>;
+  /** Turns 2FA off with a current code, or with `{method: 'backup_code'}` an unused backup code. */
+  disable(user: string, code: string, options?: { method?: 'totp' | 'backup_code' }): Promise<DisableResult>;
   importUri(user: string, uri: string, options?: { replace?: boolean }): Promise<{ state: State }>;
   importLegacy(
     user: string,

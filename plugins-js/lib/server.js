@@ -262,13 +262,14 @@ export class Mail2fa {
   }
 
   /**
-   * Turns TOTP off (with its backup codes and trusted devices), only with a current code,
-   * counted by the attempt limiter: `{ok, reason, retryAfter, state}`.
+   * Turns TOTP off (with its backup codes and trusted devices), only with a current code
+   * or, with `{method: 'backup_code'}`, an unused backup code (the phone is lost), counted
+   * by the attempt limiter: `{ok, reason, retryAfter, state}`.
    */
-  async disable(user, code) {
+  async disable(user, code, { method = 'totp' } = {}) {
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
-      totpDisable({ ...context, record, code: String(code), time: this.#time(), ...this.#windowField(), ...this.#policyField() }),
+      totpDisable({ ...context, record, code: String(code), method, time: this.#time(), ...this.#windowField(), ...this.#policyField() }),
     );
     return { ok: result.disabled, reason: result.reason, retryAfter: result.retry_after ?? null, state: result.state };
   }

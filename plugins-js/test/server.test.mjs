@@ -84,6 +84,22 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     assert.equal((await mfa.beginLogin('alice')).required, false);
   });
 
+  test(`${kind}: a user without the phone turns 2FA off with a backup code`, async () => {
+    const { mfa, clock } = site(makeStorage());
+    const secret = await enable(mfa, clock, 'gina');
+    const { codes } = await mfa.generateBackupCodes('gina');
+    assert.equal((await mfa.verifyLogin('gina', codes[0], { method: 'backup_code' })).ok, true);
+    const used = await mfa.disable('gina', codes[0], { method: 'backup_code' });
+    assert.deepEqual([used.ok, used.reason, used.state], [false, 'wrong_code', 'enabled']);
+    clock.now += 30_000;
+    const totpAsBackup = await mfa.disable('gina', codeAt(secret, clock.now), { method: 'backup_code' });
+    assert.deepEqual([totpAsBackup.ok, totpAsBackup.state], [false, 'enabled']);
+    await assert.rejects(mfa.disable('gina', codes[1], { method: 'sms' }), { code: 'invalid_field' });
+    const off = await mfa.disable('gina', codes[1], { method: 'backup_code' });
+    assert.deepEqual([off.ok, off.state], [true, 'disabled']);
+    assert.equal((await mfa.beginLogin('gina')).required, false);
+  });
+
   test(`${kind}: re-enrolling keeps the enabled factor until confirmed; cancel drops only the pending one`, async () => {
     const { mfa, clock } = site(makeStorage());
     const first = await enable(mfa, clock, 'bob');

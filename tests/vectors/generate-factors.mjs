@@ -64,7 +64,7 @@ const withCodes = generated.record;
 const afterOne = ok({ op: 'backup.verify', ...ctx, time: T0 + 1, record: withCodes, code: codes[0] }).record;
 
 // Limiter states, written by hand into an enabled record.
-const limited = (limiter) => ({ ...enabled, limiter });
+const limited = (limiter, base = enabled) => ({ ...base, limiter });
 const fourFailures = { failures: [T0 - 40, T0 - 30, T0 - 20, T0 - 10], locked_until: 0, lockouts: 0 };
 
 // A chain of five wrong codes through login.decide.
@@ -148,6 +148,13 @@ const limiter = [
   { name: 'totp.disable with a wrong code is counted', request: { ...verifyReq(limited(fourFailures), '000000'), op: 'totp.disable' }, response: { ok: true, disabled: false, reason: 'wrong_code', retry_after: 30, state: 'enabled' } },
   { name: 'totp.disable during a lock is refused', request: { ...verifyReq(limited({ failures: [], locked_until: T0 + 5, lockouts: 1 }), code(T0)), op: 'totp.disable' }, response: { ok: true, disabled: false, reason: 'locked', retry_after: 5, state: 'enabled' } },
   { name: 'totp.disable with a correct code removes backup codes and devices too', request: { ...verifyReq({ ...withCodes, devices: deviceRecord.devices }, code(T0)), op: 'totp.disable' }, response: { ok: true, disabled: true, state: 'disabled', record: { totp: null, pending_totp: null } } },
+  { name: 'totp.disable with method backup_code and an unused backup code (lost phone)', request: { ...verifyReq(withCodes, codes[3]), op: 'totp.disable', method: 'backup_code' }, response: { ok: true, disabled: true, reason: null, state: 'disabled', record: { totp: null, pending_totp: null } } },
+  { name: 'after disabling with a backup code no backup code is left', request: { op: 'backup.status', record: ok({ ...verifyReq(withCodes, codes[3]), op: 'totp.disable', method: 'backup_code' }).record }, response: { ok: true, remaining: 0, issued: null } },
+  { name: 'totp.disable with method backup_code and a used backup code is counted', request: { ...verifyReq(limited(fourFailures, afterOne), codes[0]), op: 'totp.disable', method: 'backup_code' }, response: { ok: true, disabled: false, reason: 'wrong_code', retry_after: 30, state: 'enabled' } },
+  { name: 'totp.disable with method backup_code does not take a TOTP code', request: { ...verifyReq(withCodes, code(T0)), op: 'totp.disable', method: 'backup_code' }, response: { ok: true, disabled: false, reason: 'wrong_code', state: 'enabled' } },
+  { name: 'totp.disable with method backup_code during a lock is refused', request: { ...verifyReq(limited({ failures: [], locked_until: T0 + 5, lockouts: 1 }, withCodes), codes[3]), op: 'totp.disable', method: 'backup_code' }, response: { ok: true, disabled: false, reason: 'locked', retry_after: 5, state: 'enabled' } },
+  { name: 'totp.disable with method backup_code when the policy forbids backup codes', request: { ...verifyReq(withCodes, codes[3]), op: 'totp.disable', method: 'backup_code', policy: { methods: ['totp'] } }, response: err('method_not_allowed') },
+  { name: 'totp.disable with an unknown method', request: { ...verifyReq(withCodes, code(T0)), op: 'totp.disable', method: 'sms' }, response: err('invalid_field') },
   { name: 'totp.activate is not counted (rev unchanged on a wrong code)', request: { op: 'totp.activate', ...ctx, record: pendingOnly, code: '000000', time: T0 }, response: { ok: true, activated: false, reason: 'wrong_code', record: { rev: 1 } } },
   { name: 'record.status reports the lock', request: { op: 'record.status', ...ctx, record: limited({ failures: [], locked_until: T0 + 7, lockouts: 1 }), time: T0 }, response: { ok: true, retry_after: 7 } },
 ];

@@ -25,6 +25,7 @@ export interface TotpEnrollResponse { uri: string; secret: string; state: State;
 export interface TotpCheckRequest extends UserContext { record: UserRecord; code: string; time: number; window?: number; policy?: Policy }
 export interface TotpActivateResponse { activated: boolean; step: number | null; reason: RejectReason | null; state: State; record: UserRecord }
 export interface TotpVerifyResponse { accepted: boolean; step: number | null; reason: RejectReason | null; retry_after: number | null; state: State; record: UserRecord }
+export interface TotpDisableRequest extends TotpCheckRequest { method?: "totp" | "backup_code" }
 export interface TotpDisableResponse { disabled: boolean; reason: RejectReason | null; retry_after: number | null; state: State; record: UserRecord }
 export interface TotpCancelRequest { record: UserRecord; time: number }
 export interface TotpImportRequest extends UserContext { uri: string; time: number; entropy: string; record?: UserRecord; replace?: boolean }
@@ -171,7 +172,7 @@ typed_ops! {
     totpActivate => "totp.activate", "TotpCheckRequest" -> "TotpActivateResponse";
     totpCancel => "totp.cancel", "TotpCancelRequest" -> "RecordResponse";
     totpVerify => "totp.verify", "TotpCheckRequest" -> "TotpVerifyResponse";
-    totpDisable => "totp.disable", "TotpCheckRequest" -> "TotpDisableResponse";
+    totpDisable => "totp.disable", "TotpDisableRequest" -> "TotpDisableResponse";
     totpImport => "totp.import", "TotpImportRequest" -> "RecordResponse";
     totpExport => "totp.export", "TotpExportRequest" -> "UriResponse";
     otpauthParse => "otpauth.parse", "OtpauthParseRequest" -> "OtpauthParseResponse";

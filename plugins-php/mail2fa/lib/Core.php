@@ -190,7 +190,10 @@ final class Core
             'code' => $code, 'time' => $time] + $options);
     }
 
-    /** Removes TOTP with a current code; options `window`, `policy`. */
+    /**
+     * Removes TOTP with a current code; options `window`, `policy`, and `method`
+     * (`totp`, the default, or `backup_code` to turn 2FA off with an unused backup code).
+     */
     public function totpDisable(string $user, array $keys, array $record, string $code, int $time, array $options = []): array
     {
         return $this->call(['op' => 'totp.disable', 'user' => $user, 'keys' => $keys, 'record' => $record,

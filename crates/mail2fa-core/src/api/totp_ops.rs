@@ -7,8 +7,9 @@ use super::backup_ops::outcome_fields;
 use super::{fields, Request, Response};
 use crate::encoding::b32_encode;
 use crate::error::{Error, ErrorCode, Result};
-use crate::login::{check_totp, guarded};
+use crate::login::{check_backup, check_totp, guarded};
 use crate::otpauth::KeyUri;
+use crate::policy::Method;
 use crate::record::{Record, TotpFactor};
 use crate::seal::Keyring;
 use crate::totp::{self, check_secret_len, Check, MIN_IMPORTED_SECRET_BYTES, NEW_SECRET_BYTES};
@@ -131,9 +132,29 @@ pub fn cancel(req: &Request) -> Result<Response> {
     Ok(with_record(&record, fields([])))
 }
 
-/// Checks a code against the enabled factor under the attempt limiter: refused unchecked
-/// while locked, counted when wrong, reset when right; the accepted step is recorded.
-fn check_enabled(req: &Request, record: &mut Record) -> Result<(bool, Value, Value)> {
+/// Which factor a re-authenticating user (e.g. turning 2FA off) answers with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Proof {
+    Totp,
+    BackupCode,
+}
+
+/// The optional `method` field: `"totp"` (default) or `"backup_code"`.
+fn proof(req: &Request) -> Result<Proof> {
+    match req.opt_str("method")? {
+        None | Some("totp") => Ok(Proof::Totp),
+        Some("backup_code") => Ok(Proof::BackupCode),
+        Some(_) => Err(Error::new(
+            ErrorCode::InvalidField,
+            "method must be \"totp\" or \"backup_code\"",
+        )),
+    }
+}
+
+/// Checks a TOTP code (or, with `proof` = backup code, consumes a backup code) of a user
+/// with TOTP enabled, under the attempt limiter: refused unchecked while locked, counted
+/// when wrong, reset when right; an accepted TOTP step is recorded.
+fn check_enabled(req: &Request, record: &mut Record, proof: Proof) -> Result<(bool, Value, Value)> {
     let user = req.user()?;
     let time = req.time()?;
     let keyring = req.keyring()?;
@@ -146,9 +167,13 @@ fn check_enabled(req: &Request, record: &mut Record) -> Result<(bool, Value, Val
             "the user has no enabled TOTP factor",
         ));
     }
+    if proof == Proof::BackupCode {
+        policy.require(Method::BackupCode)?;
+    }
     ensure_opens(record, &keyring, user)?;
-    let outcome = guarded(record, time, &policy.limiter, |r| {
-        check_totp(r, &keyring, user, code, time, window)
+    let outcome = guarded(record, time, &policy.limiter, |r| match proof {
+        Proof::Totp => check_totp(r, &keyring, user, code, time, window),
+        Proof::BackupCode => check_backup(r, &keyring, user, code, time),
     })?;
     Ok(outcome_fields(outcome))
 }
@@ -164,7 +189,7 @@ fn last_step(record: &Record, accepted: bool) -> Value {
 /// Counted by the attempt limiter (`reason: "locked"` with `retry_after` while locked).
 pub fn verify(req: &Request) -> Result<Response> {
     let mut record = req.record()?;
-    let (accepted, reason, retry_after) = check_enabled(req, &mut record)?;
+    let (accepted, reason, retry_after) = check_enabled(req, &mut record, Proof::Totp)?;
     Ok(with_record(
         &record,
         fields([
@@ -177,10 +202,11 @@ pub fn verify(req: &Request) -> Result<Response> {
 }
 
 /// `totp.disable`: removes 2FA (TOTP, backup codes, trusted devices), only with a current
-/// code, checked under the attempt limiter exactly as `totp.verify`.
+/// code (or, with `method: "backup_code"`, an unused backup code: the user who lost the
+/// phone), checked under the attempt limiter exactly as `totp.verify`.
 pub fn disable(req: &Request) -> Result<Response> {
     let mut record = req.record()?;
-    let (accepted, reason, retry_after) = check_enabled(req, &mut record)?;
+    let (accepted, reason, retry_after) = check_enabled(req, &mut record, proof(req)?)?;
     if accepted {
         record.disable_2fa();
     }
