@@ -18,7 +18,7 @@ WASM_OPT := node_modules/.bin/wasm-opt
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all wasm test test-rust test-node test-js test-ui test-e2e test-dovecot demo lint repro-check fuzz-smoke host test-php clean
+.PHONY: all wasm plugin-assets test test-rust test-node test-js test-ui test-e2e test-dovecot demo lint repro-check fuzz-smoke host test-php clean
 
 all: wasm
 
@@ -49,6 +49,11 @@ $(HOST_LIB): dist/mail2fa.wasm $(shell find crates/mail2fa-host -name '*.rs' -o 
 	  cargo build --release --locked -p mail2fa-host
 	cp target/host/release/libmail2fa_host.so $@.tmp && mv -f $@.tmp $@
 	php plugins-php/mail2fa/lib/configure.php --library=$(ROOT)/$@ --out=dist
+
+# The Roundcube plugin's copy of the enrollment element (www/ -> plugins-php/mail2fa/assets/,
+# not in git): the plugin README's install step, also run by scripts/roundcube-env.sh.
+plugin-assets:
+	scripts/roundcube-install.sh assets
 
 # PHP through the host library: tests/vectors, the adapter, and php-fpm (ffi.enable=preload)
 # serving 200 FastCGI requests (plugins-php/host-tests/).
@@ -88,6 +93,7 @@ test-node: dist/mail2fa.wasm
 # project, imported from Node and from a Vite page in headless Chromium (plugins-js/test-pack/).
 test-js: dist/mail2fa.wasm | $(WASM_OPT)
 	node plugins-js/scripts/copy-dist.mjs
+	node plugins-js/scripts/sync-types.mjs --check
 	cd plugins-js && node --test test/ && node --test test-pack/
 
 # The browser suite: the demo and <mail2fa-enroll> in headless Chromium (www/test/).

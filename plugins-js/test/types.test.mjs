@@ -1,4 +1,4 @@
-// The hand-written declarations compile under `tsc --strict` for a file that uses every
+// The declarations (hand-written, plus the block generated from typed.rs) compile under `tsc --strict` for a file that uses every
 // export (types/usage.ts), and reject the misuses it marks with @ts-expect-error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -38,7 +38,9 @@ export interface OtpauthBuildRequest extends TotpParams { issuer?: string; accou
 export interface RecordNewRequest { time: number }
 export interface RecordNewResponse { record: UserRecord }
 export interface RecordStatusRequest extends UserContext { record: UserRecord }
-export interface RecordStatusResponse { state: State; rev: number; totp: null | { algorithm: Algorithm; digits: number; period: number; issuer: string | null; account: string; last_step: number | null; created_at: number; enabled_at: number | null }; pending: boolean; key_ids: string[]; needs_rotation: boolean }
+/** The enabled factor's public settings (never the secret). */
+export interface TotpStatus { algorithm: Algorithm; digits: number; period: number; issuer: string | null; account: string; last_step: number | null; created_at: number; enabled_at: number | null }
+export interface RecordStatusResponse { state: State; rev: number; totp: TotpStatus | null; pending: boolean; key_ids: string[]; needs_rotation: boolean }
 export interface RecordOpenResponse { state: State; plain: Record<string, unknown> }
 export interface RecordSealRequest extends UserContext { plain: Record<string, unknown>; entropy: string }
 export interface RecordRotateKeyRequest extends UserContext { record: UserRecord; time: number; entropy: string }
@@ -52,9 +54,11 @@ export interface VersionResponse { version: string; record_format: number }
 export type Method = "totp" | "backup_code" | "trusted_device" | "app_password";
 export interface Policy { mode?: "optional" | "required"; grace_until?: number | null; methods?: Method[]; max_failures?: number; window?: number; lock_base?: number; lock_max?: number; device_days?: number; max_devices?: number; backup_count?: number; max_app_passwords?: number; argon2?: { m?: number; t?: number; p?: number } }
 export type LoginFactor = { type: "totp" | "backup_code" | "trusted_device"; value: string };
+/** Why a login factor was refused; show users one message for all of them, log `reason`. */
+export type LoginReason = RejectReason | "method_not_allowed" | "device_unknown" | "device_expired" | "device_malformed";
 export type Verdict = "not_required" | "enroll_required" | "factor_required" | "ok" | "wrong" | "locked";
 export interface LoginDecideRequest extends UserContext { time: number; record?: UserRecord; policy?: Policy; window?: number; factor?: LoginFactor | null; trust_device?: boolean; user_agent?: string; entropy?: string }
-export interface LoginDecideResponse { verdict: Verdict; method: "totp" | "backup_code" | "trusted_device" | null; reason: string | null; retry_after: number | null; device_id: string | null; device_token: string | null; device_expires_at: number | null; forget_device: boolean; backup_codes_remaining: number | null; enroll_by: number | null; methods: Method[]; state: State; record: UserRecord }
+export interface LoginDecideResponse { verdict: Verdict; method: Exclude<Method, "app_password"> | null; reason: LoginReason | null; retry_after: number | null; device_id: string | null; device_token: string | null; device_expires_at: number | null; forget_device: boolean; backup_codes_remaining: number | null; enroll_by: number | null; methods: Method[]; state: State; record: UserRecord }
 export interface BackupGenerateRequest extends UserContext { entropy: string; time: number; record: UserRecord; count?: number; policy?: Policy }
 export interface BackupGenerateResponse { codes: string[]; remaining: number; record: UserRecord }
 export interface BackupVerifyRequest extends UserContext { time: number; record: UserRecord; code: string; policy?: Policy }
@@ -64,8 +68,8 @@ export interface BackupStatusResponse { remaining: number; issued: number | null
 export interface DeviceTrustRequest { user: string; entropy: string; time: number; record: UserRecord; user_agent?: string; policy?: Policy }
 export interface DeviceTrustResponse { token: string; id: string; expires_at: number; record: UserRecord }
 export interface DeviceListRequest { record: UserRecord; time?: number }
-export interface DeviceInfo { id: string; label: string; created_at: number; last_seen_at: number; expires_at: number; expired: boolean | null }
-export interface DeviceListResponse { devices: DeviceInfo[] }
+export interface TrustedDevice { id: string; label: string; created_at: number; last_seen_at: number; expires_at: number; expired: boolean | null }
+export interface DeviceListResponse { devices: TrustedDevice[] }
 export interface RevokeRequest { record: UserRecord; time: number; id: string }
 export interface RevokeResponse { revoked: boolean; record: UserRecord }
 export interface RevokeAllRequest { record: UserRecord; time: number; except?: string }
@@ -73,8 +77,8 @@ export interface RevokeAllResponse { revoked: number; record: UserRecord }
 export interface AppPasswordCreateRequest { entropy: string; time: number; label: string; record?: UserRecord; policy?: Policy }
 export interface AppPasswordCreateResponse { password: string; id: string; phc: string; record: UserRecord }
 export interface AppPasswordListRequest { record: UserRecord }
-export interface AppPasswordInfo { id: string; label: string; created_at: number; last_used_at: number | null; phc: string }
-export interface AppPasswordListResponse { app_passwords: AppPasswordInfo[] }
+export interface AppPassword { id: string; label: string; created_at: number; last_used_at: number | null; phc: string }
+export interface AppPasswordListResponse { app_passwords: AppPassword[] }
 export interface AppPasswordVerifyRequest { record: UserRecord; password: string; time: number }
 export interface AppPasswordVerifyResponse { valid: boolean; id: string | null; record: UserRecord }
 export interface PasswordChangedRequest { record: UserRecord; time: number }
@@ -86,7 +90,9 @@ export interface PhcVerifyResponse { valid: boolean }
 export interface ImportRequestBase extends UserContext { entropy: string; time: number; record?: UserRecord; replace?: boolean }
 export interface ImportGauthenticatorRequest extends ImportRequestBase { prefs: { secret?: string; activate?: boolean; recovery_codes?: string[] } }
 export interface ImportKolabRequest extends ImportRequestBase { blob: string | Record<string, unknown> }
-export interface ImportResponse { totp: "enabled" | "pending" | "none"; backup_codes: number; not_imported: { entry: string; reason: string }[]; state: State; record: UserRecord }
+/** An entry of the old plugin's settings that was not taken over, and why. */
+export interface NotImported { entry: string; reason: "hotp_unsupported" | "unsupported_method" | "inactive" | "superseded" | "invalid_code" | string }
+export interface ImportResponse { totp: "enabled" | "pending" | "none"; backup_codes: number; not_imported: NotImported[]; state: State; record: UserRecord }
 /** What `call` returns: `ok` plus the op's fields, or `ok: false` with an error. */
 export type CallResponse = ({ ok: true } & Record<string, unknown>) | { ok: false; error: { code: string; message: string } };
 "#;
