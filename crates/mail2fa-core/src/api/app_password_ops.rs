@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 use serde_json::{json, Value};
 
+use super::revoke::{revoke_where, revoked};
 use super::{fields, Request, Response};
 use crate::app_password;
 use crate::error::{Error, ErrorCode, Result};
@@ -75,34 +76,15 @@ pub fn verify(req: &Request) -> Result<Response> {
 
 /// `app_password.revoke`: removes one by id.
 pub fn revoke(req: &Request) -> Result<Response> {
-    let time = req.time()?;
     let id = req.str("id")?;
-    let mut record = req.record()?;
-    let before = record.app_passwords.len();
-    record.app_passwords.retain(|a| a.id != id);
-    let revoked = record.app_passwords.len() != before;
-    if revoked {
-        record.touch(time);
-    }
-    Ok(fields([
-        ("revoked", Value::from(revoked)),
-        ("record", record.to_value()),
-    ]))
+    let (count, record) = revoke_where(req, |r| &mut r.app_passwords, |a| a.id == id)?;
+    Ok(revoked(Value::from(count > 0), &record))
 }
 
 /// `app_password.revoke_all`: removes every app password.
 pub fn revoke_all(req: &Request) -> Result<Response> {
-    let time = req.time()?;
-    let mut record = req.record()?;
-    let revoked = record.app_passwords.len() as u64;
-    record.app_passwords.clear();
-    if revoked > 0 {
-        record.touch(time);
-    }
-    Ok(fields([
-        ("revoked", Value::from(revoked)),
-        ("record", record.to_value()),
-    ]))
+    let (count, record) = revoke_where(req, |r| &mut r.app_passwords, |_| true)?;
+    Ok(revoked(Value::from(count), &record))
 }
 
 /// `password.changed`: the user's main password changed; every app password and every

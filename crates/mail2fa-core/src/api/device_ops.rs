@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 use serde_json::{json, Value};
 
+use super::revoke::{revoke_where, revoked};
 use super::{fields, Request, Response};
 use crate::device;
 use crate::error::{Error, ErrorCode, Result};
@@ -72,34 +73,14 @@ pub fn list(req: &Request) -> Result<Response> {
 
 /// `device.revoke`: forgets one device by id.
 pub fn revoke(req: &Request) -> Result<Response> {
-    let time = req.time()?;
     let id = req.str("id")?;
-    let mut record = req.record()?;
-    let before = record.devices.len();
-    record.devices.retain(|d| d.id != id);
-    let revoked = record.devices.len() != before;
-    if revoked {
-        record.touch(time);
-    }
-    Ok(fields([
-        ("revoked", Value::from(revoked)),
-        ("record", record.to_value()),
-    ]))
+    let (count, record) = revoke_where(req, |r| &mut r.devices, |d| d.id == id)?;
+    Ok(revoked(Value::from(count > 0), &record))
 }
 
 /// `device.revoke_all`: forgets every device, or every one but `except` (the current one).
 pub fn revoke_all(req: &Request) -> Result<Response> {
-    let time = req.time()?;
     let except = req.opt_str("except")?;
-    let mut record = req.record()?;
-    let before = record.devices.len();
-    record.devices.retain(|d| Some(d.id.as_str()) == except);
-    let revoked = (before - record.devices.len()) as u64;
-    if revoked > 0 {
-        record.touch(time);
-    }
-    Ok(fields([
-        ("revoked", Value::from(revoked)),
-        ("record", record.to_value()),
-    ]))
+    let (count, record) = revoke_where(req, |r| &mut r.devices, |d| Some(d.id.as_str()) != except)?;
+    Ok(revoked(Value::from(count), &record))
 }

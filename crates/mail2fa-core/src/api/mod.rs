@@ -14,6 +14,7 @@ mod phc_ops;
 mod qr_ops;
 mod record_ops;
 mod request;
+mod revoke;
 mod totp_ops;
 
 use alloc::string::String;

@@ -1,1 +1,0 @@
-../../../www/mail2fa-ui.js

@@ -1,1 +1,0 @@
-../../../dist/mail2fa.js
