@@ -51,18 +51,49 @@ export function login(session, { user = '', error = '' } = {}) {
   );
 }
 
-export function secondFactor(session, { error = '' } = {}) {
+/**
+ * The second step: a code from the app, or (when the core lists `backup_code` among the
+ * user's methods) a backup code; each form offers "trust this browser" when the core lists
+ * `trusted_device`. The user picks the kind of code; the server never guesses it.
+ */
+export function secondFactor(session, { error = '', method = 'totp', deviceDays = 30 } = {}) {
+  const methods = session.methods || ['totp'];
+  const backup = methods.includes('backup_code');
+  const trust = (id) =>
+    methods.includes('trusted_device')
+      ? `<div class="check"><input type="checkbox" id="${id}" name="trust" value="1"><label for="${id}">Trust this browser for ${esc(deviceDays)} days</label></div>
+  <p class="hint" id="${id}-hint">Only on a computer that is yours: this browser will not be asked for a code until then.</p>`
+      : '';
+  const invalid = (m) => (error && method === m ? ' aria-invalid="true"' : '');
   return layout(
     'Two-factor authentication',
     `<h1>Two-factor authentication</h1>
 <p>Enter the code from your authenticator app for <strong>${esc(session.user)}</strong>.</p>
+${errorBlock(error)}
 <form method="post" action="/login/2fa" class="stack">
   <input type="hidden" name="_csrf" value="${esc(session.csrf)}">
+  <input type="hidden" name="method" value="totp">
   <label for="code">Code from the app</label>
-  <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required autofocus aria-describedby="form-error"${error ? ' aria-invalid="true"' : ''}>
-  ${errorBlock(error)}
+  <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required${method === 'totp' ? ' autofocus' : ''} aria-describedby="form-error"${invalid('totp')}>
+  ${trust('trust-totp')}
   <button type="submit" class="primary">Verify</button>
 </form>
+${
+  backup
+    ? `<details class="alt"${method === 'backup_code' ? ' open' : ''}>
+<summary>Use a backup code instead</summary>
+<form method="post" action="/login/2fa" class="stack">
+  <input type="hidden" name="_csrf" value="${esc(session.csrf)}">
+  <input type="hidden" name="method" value="backup_code">
+  <label for="backup-code">Backup code</label>
+  <input id="backup-code" name="code" type="text" autocomplete="off" autocapitalize="off" spellcheck="false" maxlength="24" required${method === 'backup_code' ? ' autofocus' : ''} aria-describedby="backup-hint form-error"${invalid('backup_code')}>
+  <p class="hint" id="backup-hint">One of the codes you saved when you set up two-factor authentication, like <span translate="no">abcde-12345</span>. Each works once.</p>
+  ${trust('trust-backup')}
+  <button type="submit" class="primary">Sign in with backup code</button>
+</form>
+</details>`
+    : ''
+}
 <form method="post" action="/logout"><input type="hidden" name="_csrf" value="${esc(session.csrf)}"><button type="submit" class="link">Cancel and sign out</button></form>`,
     { session, nav: false },
   );
@@ -74,7 +105,7 @@ const MESSAGES = [
   { from: 'Grace Hopper', subject: 'Re: the nanosecond wire', date: 'Fri 14:03' },
 ];
 
-export function inbox(session, status) {
+export function inbox(session, status, { flash = '' } = {}) {
   const rows = MESSAGES.map(
     (m) => `<tr><td>${esc(m.from)}</td><td>${esc(m.subject)}</td><td class="date">${esc(m.date)}</td></tr>`,
   ).join('\n');
@@ -85,6 +116,7 @@ export function inbox(session, status) {
   return layout(
     'Inbox',
     `<h1>Inbox</h1>
+${flash ? `<p class="notice" role="status">${esc(flash)}</p>` : ''}
 ${banner}
 <table class="messages">
 <caption class="visually-hidden">Messages</caption>
@@ -102,20 +134,65 @@ const NOTICES = {
   disabled: 'Two-factor authentication is off.',
 };
 
-export function security(session, status, { notice = '', error = '', start = false } = {}) {
-  const note = NOTICES[notice] ? `<p class="notice" role="status">${esc(NOTICES[notice])}</p>` : '';
+/** The attributes every security component shares: the transport's CSRF token and the stylesheet. */
+const common = (session) =>
+  `csrf-token="${esc(session.csrf)}" css-src="/assets/mail2fa.css" panel-css-src="/assets/mail2fa-panel.css"`;
+
+function passwordForm(session, passwordError) {
+  const [field, text] = passwordError || [];
+  const input = (id, name, label, autocomplete) => `<label for="${id}">${label}</label>
+  <input id="${id}" name="${name}" type="password" autocomplete="${autocomplete}" required${
+    name !== 'current' ? ' minlength="10"' : ''
+  }${field === name ? ' aria-invalid="true" aria-describedby="password-error"' : ''}>`;
+  return `<section aria-labelledby="password-h">
+<h2 id="password-h">Change password</h2>
+<p>Changing your password also revokes every app password and trusted browser, and signs out your other sessions.</p>
+<form method="post" action="/security/password" class="stack">
+  <input type="hidden" name="_csrf" value="${esc(session.csrf)}">
+  <input type="text" name="user" autocomplete="username" value="${esc(session.user)}" hidden>
+  ${input('current-password', 'current', 'Current password', 'current-password')}
+  ${input('new-password', 'password', 'New password (at least 10 characters)', 'new-password')}
+  ${input('confirm-password', 'confirm', 'New password again', 'new-password')}
+  ${text ? `<p class="error" role="alert" id="password-error">${esc(text)}</p>` : ''}
+  <button type="submit">Change password</button>
+</form>
+</section>`;
+}
+
+export function security(session, status, { notice = '', flash = '', error = '', passwordError = null, start = false } = {}) {
+  const notes = [NOTICES[notice], flash].filter(Boolean).map((t) => `<p class="notice" role="status">${esc(t)}</p>`).join('\n');
   const enabled = status.state === 'enabled';
   const totp = status.totp;
+  const appPasswords = `<mail2fa-app-passwords
+  endpoint-list="/api/app-passwords/list"
+  endpoint-create="/api/app-passwords/create"
+  endpoint-revoke="/api/app-passwords/revoke"
+  ${common(session)}></mail2fa-app-passwords>`;
   const section = enabled
     ? `<p>Two-factor authentication is <strong>on</strong>${totp?.enabled_at ? ` since ${esc(new Date(totp.enabled_at * 1000).toISOString().slice(0, 10))}` : ''}.</p>
-<h2>Turn it off</h2>
+<mail2fa-backup-codes
+  endpoint-status="/api/backup/status"
+  endpoint-regenerate="/api/backup/regenerate"
+  account="${esc(session.user)}"
+  print-css-src="/assets/mail2fa-codes-print.css"
+  ${common(session)}></mail2fa-backup-codes>
+${appPasswords}
+<mail2fa-devices
+  endpoint-list="/api/devices/list"
+  endpoint-revoke="/api/devices/revoke"
+  endpoint-revoke-all="/api/devices/revoke-all"
+  ${common(session)}></mail2fa-devices>
+<section aria-labelledby="disable-h">
+<h2 id="disable-h">Turn off two-factor authentication</h2>
+<p>This also removes your backup codes and trusted browsers. App passwords stay.</p>
 <form method="post" action="/security/disable" class="stack">
   <input type="hidden" name="_csrf" value="${esc(session.csrf)}">
   <label for="disable-code">Current code from your app</label>
   <input id="disable-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required aria-describedby="form-error"${error ? ' aria-invalid="true"' : ''}>
   ${errorBlock(error)}
   <button type="submit">Turn off two-factor authentication</button>
-</form>`
+</form>
+</section>`
     : `<mail2fa-enroll
   endpoint-start="/api/enroll/start"
   endpoint-confirm="/api/enroll/confirm"
@@ -125,10 +202,13 @@ export function security(session, status, { notice = '', error = '', start = fal
   core-src="/assets/mail2fa.js"
   wasm-src="/assets/mail2fa.wasm"
   css-src="/assets/mail2fa.css"
-  print-css-src="/assets/mail2fa-print.css"${start ? ' autostart' : ''}></mail2fa-enroll>`;
-  return layout('Security', `<h1>Security</h1>\n${note}\n${section}`, {
+  print-css-src="/assets/mail2fa-print.css"${start ? ' autostart' : ''}></mail2fa-enroll>
+${appPasswords}`;
+  return layout('Security', `<h1>Security</h1>\n${notes}\n${section}\n${passwordForm(session, passwordError)}`, {
     session,
-    scripts: enabled ? [] : ['/assets/mail2fa-enroll.js'],
+    scripts: enabled
+      ? ['/assets/mail2fa-backup-codes.js', '/assets/mail2fa-app-passwords.js', '/assets/mail2fa-devices.js']
+      : ['/assets/mail2fa-enroll.js', '/assets/mail2fa-app-passwords.js'],
   });
 }
 

@@ -1,6 +1,9 @@
 // The reference JS webmail demo: a small node:http server on the npm package's Mail2fa
-// class and its SQLite storage. Password login → second factor → an "inbox"; the security
-// page enrolls with <mail2fa-enroll>. Run it with `make demo` (or `node www/demo/server.mjs`).
+// class and its SQLite storage. Password login → second factor (app code or backup code,
+// optionally trusting the browser) → an "inbox"; the security page enrolls with
+// <mail2fa-enroll> and manages backup codes, app passwords and trusted devices with their
+// components; password change; admin reset with admin.mjs. Run it with `make demo` (or
+// `node www/demo/server.mjs`).
 //
 // Environment: MAIL2FA_DEMO_PORT (default 8025), MAIL2FA_DEMO_DIR (state: default build/demo),
 // MAIL2FA_DEMO_PASSWORD (the seeded user's password; default printed at start),
@@ -9,7 +12,7 @@ import http from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
-import { Mail2fa } from 'mail2fa';
+import { Mail2fa, Mail2faError } from 'mail2fa';
 import { SqliteStorage } from 'mail2fa/sqlite';
 import { openDemoState } from './state.mjs';
 import { Sessions, parseCookies, sameToken } from './sessions.mjs';
@@ -21,6 +24,11 @@ const repo = resolve(here, '../..');
 
 export const DEMO_USER = 'demo@example.com';
 export const DEFAULT_PASSWORD = 'demo-password';
+/** How long "trust this browser" lasts; passed to the core as the policy's device_days. */
+export const DEVICE_DAYS = 30;
+/** The trusted-device cookie: the only credential the demo keeps in a cookie (revocable). */
+export const DEVICE_COOKIE = 'm2f_device';
+const MIN_PASSWORD = 10;
 
 /** Content-Security-Policy of every page: no inline script or style, wasm allowed. */
 export const CSP = [
@@ -43,6 +51,17 @@ const SECURITY_HEADERS = {
 };
 
 const MAX_BODY = 64 * 1024;
+
+/** Core errors about a user's request (not the server): the API answers 400 with the code. */
+const USER_ERRORS = new Set(['invalid_field', 'missing_field', 'limit_reached', 'not_enabled', 'method_not_allowed', 'feature_disabled']);
+
+/** The device cookie: HttpOnly, SameSite=Strict, Secure when the request came over TLS. */
+function deviceCookie(req, token, expiresAt) {
+  const maxAge = Math.max(0, expiresAt - Math.floor(Date.now() / 1000));
+  return `${DEVICE_COOKIE}=${token}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${req.socket.encrypted ? '; Secure' : ''}`;
+}
+const clearDeviceCookie = (req) =>
+  `${DEVICE_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict${req.socket.encrypted ? '; Secure' : ''}`;
 
 function readBody(req) {
   return new Promise((resolveBody, reject) => {
@@ -81,7 +100,7 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const state = openDemoState(resolve(dir, 'demo.sqlite'));
   const storage = new SqliteStorage(state.db);
-  const mfa = new Mail2fa({ keys: state.siteKeys(), storage, issuer: 'mail2fa demo' });
+  const mfa = new Mail2fa({ keys: state.siteKeys(), storage, issuer: 'mail2fa demo', policy: { device_days: DEVICE_DAYS } });
   await state.seedUser(DEMO_USER, password);
   const sessions = new Sessions();
   const assets = new Assets(repo);
@@ -108,15 +127,37 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
 
     const cookies = parseCookies(req.headers.cookie);
     let session = sessions.get(cookies.m2f_sid);
+    // Set-Cookie lines by cookie name (the last one set for a name wins).
+    const jar = new Map();
     const setCookie = {};
+    const addCookie = (name, line) => {
+      jar.set(name, line);
+      setCookie['Set-Cookie'] = [...jar.values()];
+    };
     if (!session) {
       session = sessions.create();
-      setCookie['Set-Cookie'] = sessions.cookie(session);
+      addCookie('sid', sessions.cookie(session));
     }
     /** Replaces the session id (login, second factor): an id seen before a login is dropped. */
     const rotate = () => {
       session = sessions.rotate(session);
-      setCookie['Set-Cookie'] = sessions.cookie(session);
+      addCookie('sid', sessions.cookie(session));
+    };
+    const forgetDevice = () => {
+      if (cookies[DEVICE_COOKIE]) addCookie('device', clearDeviceCookie(req));
+    };
+    /** Runs a core call for the JSON API; the user's own mistakes come back as {error: {code}}. */
+    const api = async (fn) => {
+      const jsonHeaders = () => ({ 'Content-Type': 'application/json; charset=utf-8', ...setCookie });
+      try {
+        const value = await fn();
+        return send(res, 200, JSON.stringify(value), jsonHeaders());
+      } catch (error) {
+        if (error instanceof Mail2faError && USER_ERRORS.has(error.code)) {
+          return send(res, 400, JSON.stringify({ error: { code: error.code, message: 'not accepted' } }), jsonHeaders());
+        }
+        throw error;
+      }
     };
 
     let body = {};
@@ -145,29 +186,59 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
       if (!(await state.checkPassword(name, String(body.password || '')))) {
         return html(res, pages.login(session, { user: name, error: 'Wrong user name or password.' }), 401, setCookie);
       }
-      const login = await mfa.beginLogin(name);
+      // The browser's device token, if any: the core decides whether it skips the second step.
+      const login = await mfa.beginLogin(name, { deviceToken: cookies[DEVICE_COOKIE] || null });
       rotate();
       session.user = name;
+      session.deviceId = null;
+      if (login.forgetDevice) forgetDevice();
       if (login.required) {
         session.stage = 'second';
-        log(`login: ${name}: password ok, second factor required`);
+        session.methods = login.methods || ['totp'];
+        log(`login: ${name}: password ok, second factor required${login.forgetDevice ? ' (device token refused)' : ''}`);
         return redirect(res, '/login/2fa', setCookie);
       }
       session.stage = 'full';
-      log(`login: ${name}: password ok, no second factor enrolled`);
+      if (login.method === 'trusted_device') {
+        session.deviceId = login.deviceId;
+        log(`login: ${name}: password ok, trusted device`);
+      } else {
+        log(`login: ${name}: password ok, no second factor enrolled`);
+      }
       return redirect(res, '/inbox', setCookie);
     }
     if (path === '/login/2fa') {
       if (session.stage !== 'second') return redirect(res, full ? '/inbox' : '/login', setCookie);
-      if (method === 'GET') return html(res, pages.secondFactor(session), 200, setCookie);
-      const result = await mfa.verifyLogin(user, String(body.code || ''));
+      if (method === 'GET') return html(res, pages.secondFactor(session, { deviceDays: DEVICE_DAYS }), 200, setCookie);
+      const factor = body.method === 'backup_code' ? 'backup_code' : 'totp';
+      const trust = body.trust === '1' && session.methods?.includes('trusted_device');
+      const result = await mfa.verifyLogin(user, String(body.code || ''), {
+        method: factor,
+        trustDevice: trust,
+        userAgent: String(req.headers['user-agent'] || ''),
+      });
       if (!result.ok) {
-        log(`login: ${user}: second factor refused (${result.reason})`);
-        return html(res, pages.secondFactor(session, { error: 'That code was not accepted. Try the next code from your app.' }), 401, setCookie);
+        log(`login: ${user}: second factor refused (${factor}: ${result.reason})`);
+        if (Array.isArray(result.methods)) session.methods = result.methods;
+        const error =
+          result.verdict === 'locked'
+            ? `Too many wrong codes. Try again in ${Math.ceil((result.retryAfter || 60) / 60)} minute(s).`
+            : factor === 'backup_code'
+              ? 'That backup code was not accepted. Each code works only once.'
+              : 'That code was not accepted. Try the next code from your app.';
+        return html(res, pages.secondFactor(session, { error, method: factor, deviceDays: DEVICE_DAYS }), 401, setCookie);
       }
       rotate();
       session.stage = 'full';
-      log(`login: ${user}: second factor accepted`);
+      session.methods = null;
+      if (result.deviceToken) {
+        session.deviceId = result.deviceId;
+        addCookie('device', deviceCookie(req, result.deviceToken, result.deviceExpiresAt));
+      }
+      if (factor === 'backup_code') {
+        session.flash = `You signed in with a backup code. ${result.backupCodesRemaining ?? 0} backup codes left.`;
+      }
+      log(`login: ${user}: second factor accepted (${factor}${result.deviceToken ? ', browser trusted' : ''})`);
       return redirect(res, '/inbox', setCookie);
     }
     if (path === '/logout' && method === 'POST') {
@@ -181,22 +252,124 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
       return redirect(res, session.stage === 'second' ? '/login/2fa' : '/login', setCookie);
     }
 
+    /** A one-time notice for the next page (after a redirect). */
+    const takeFlash = () => {
+      const flash = session.flash;
+      session.flash = null;
+      return flash;
+    };
     if (path === '/inbox' && method === 'GET') {
-      return html(res, pages.inbox(session, await mfa.status(user)), 200, setCookie);
+      return html(res, pages.inbox(session, await mfa.status(user), { flash: takeFlash() }), 200, setCookie);
     }
     if (path === '/security' && method === 'GET') {
       return html(res, pages.security(session, await mfa.status(user), {
           notice: url.searchParams.get('notice'),
+          flash: takeFlash(),
           start: url.searchParams.get('start') === '1',
         }), 200, setCookie);
     }
     if (path === '/security/disable' && method === 'POST') {
       const result = await mfa.disable(user, String(body.code || ''));
       if (!result.ok) {
-        return html(res, pages.security(session, await mfa.status(user), { error: 'That code was not accepted; two-factor authentication is still on.' }), 400, setCookie);
+        const error = result.reason === 'locked'
+          ? 'Too many wrong codes. Wait a few minutes; two-factor authentication is still on.'
+          : 'That code was not accepted; two-factor authentication is still on.';
+        return html(res, pages.security(session, await mfa.status(user), { error }), 400, setCookie);
       }
+      // The core dropped the trusted devices with the factor: this browser's token is void.
+      session.deviceId = null;
+      forgetDevice();
       log(`security: ${user}: two-factor authentication turned off`);
       return redirect(res, '/security?notice=disabled', setCookie);
+    }
+    if (path === '/security/password' && method === 'POST') {
+      const current = String(body.current || '');
+      const next = String(body.password || '');
+      const problem = !(await state.checkPassword(user, current))
+        ? ['current', 'Your current password is not correct.']
+        : next.length < MIN_PASSWORD
+          ? ['password', `The new password needs at least ${MIN_PASSWORD} characters.`]
+          : next !== String(body.confirm || '')
+            ? ['confirm', 'The two new passwords differ.']
+            : null;
+      if (problem) {
+        return html(res, pages.security(session, await mfa.status(user), { passwordError: problem }), 400, setCookie);
+      }
+      await state.setPassword(user, next);
+      // The core revokes every app password and trusted device of the user.
+      const revoked = await mfa.passwordChanged(user);
+      // Every other session of the user ends; this one continues under a new id.
+      sessions.destroyUser(user, { except: session });
+      rotate();
+      session.deviceId = null;
+      forgetDevice();
+      session.flash =
+        `Password changed. Revoked ${revoked.revokedAppPasswords} app password(s) and ${revoked.revokedDevices} trusted device(s); ` +
+        'other sessions were signed out.';
+      log(`security: ${user}: password changed (${revoked.revokedAppPasswords} app passwords, ${revoked.revokedDevices} devices revoked)`);
+      return redirect(res, '/security', setCookie);
+    }
+
+    // The JSON endpoints of <mail2fa-backup-codes>, <mail2fa-app-passwords>, <mail2fa-devices>.
+    if (path === '/api/backup/status' && method === 'POST') {
+      return api(async () => {
+        const { remaining, issued } = await mfa.backupCodesStatus(user);
+        return { remaining, issued };
+      });
+    }
+    if (path === '/api/backup/regenerate' && method === 'POST') {
+      return api(async () => {
+        const { codes, remaining } = await mfa.generateBackupCodes(user);
+        log(`security: ${user}: new backup codes`);
+        return { codes, remaining };
+      });
+    }
+    // Stored hashes (phc) stay on the server.
+    const appPasswords = async () =>
+      (await mfa.listAppPasswords(user)).map(({ id, label, created_at, last_used_at }) => ({ id, label, created_at, last_used_at }));
+    if (path === '/api/app-passwords/list' && method === 'POST') {
+      return api(async () => ({ app_passwords: await appPasswords() }));
+    }
+    if (path === '/api/app-passwords/create' && method === 'POST') {
+      return api(async () => {
+        const label = typeof body.label === 'string' ? body.label.trim() : '';
+        const { id, password } = await mfa.createAppPassword(user, label);
+        log(`security: ${user}: app password ${id} created`);
+        return { id, label, password };
+      });
+    }
+    if (path === '/api/app-passwords/revoke' && method === 'POST') {
+      return api(async () => {
+        const revoked = await mfa.revokeAppPassword(user, String(body.id || ''));
+        if (revoked) log(`security: ${user}: app password ${String(body.id)} revoked`);
+        return { revoked };
+      });
+    }
+    if (path === '/api/devices/list' && method === 'POST') {
+      return api(async () => ({
+        devices: (await mfa.listDevices(user)).map((d) => ({ ...d, current: d.id === session.deviceId })),
+      }));
+    }
+    if (path === '/api/devices/revoke' && method === 'POST') {
+      return api(async () => {
+        const id = String(body.id || '');
+        const revoked = await mfa.revokeDevice(user, id);
+        if (revoked) log(`security: ${user}: trusted device ${id} revoked`);
+        if (id === session.deviceId) {
+          session.deviceId = null;
+          forgetDevice();
+        }
+        return { revoked };
+      });
+    }
+    if (path === '/api/devices/revoke-all' && method === 'POST') {
+      return api(async () => {
+        const revoked = await mfa.revokeAllDevices(user);
+        log(`security: ${user}: ${revoked} trusted devices revoked`);
+        session.deviceId = null;
+        forgetDevice();
+        return { revoked };
+      });
     }
 
     // The JSON endpoints <mail2fa-enroll> talks to (endpoint-start/confirm/cancel).
@@ -205,9 +378,10 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
       return json(res, { uri, secret, qr, params });
     }
     if (path === '/api/enroll/confirm' && method === 'POST') {
-      const result = await mfa.confirm(user, String(body.code || ''));
+      // A confirmed enrollment comes with the first set of backup codes, shown once.
+      const result = await mfa.confirm(user, String(body.code || ''), { backupCodes: true });
       if (result.ok) log(`security: ${user}: two-factor authentication turned on`);
-      return json(res, { activated: result.ok, reason: result.reason ?? null });
+      return json(res, { activated: result.ok, reason: result.reason ?? null, ...(result.ok ? { backup_codes: result.backupCodes } : {}) });
     }
     if (path === '/api/enroll/cancel' && method === 'POST') {
       await mfa.cancelEnrollment(user);

@@ -56,9 +56,9 @@ export class Sessions {
     this.#byId.delete(session.id);
   }
 
-  /** Drops every session of a user (admin reset, password change). */
-  destroyUser(user) {
-    for (const [id, s] of this.#byId) if (s.user === user) this.#byId.delete(id);
+  /** Drops every session of a user (admin reset, password change), but `except`. */
+  destroyUser(user, { except } = {}) {
+    for (const [id, s] of this.#byId) if (s.user === user && s !== except) this.#byId.delete(id);
   }
 
   cookie(session) {

@@ -44,6 +44,11 @@ export function openDemoState(file) {
          ON CONFLICT (user) DO UPDATE SET password_hash = excluded.password_hash`,
       ).run(user, await hashPassword(password));
     },
+    /** Sets an existing user's password (the password-change form). */
+    async setPassword(user, password) {
+      const changed = db.prepare('UPDATE demo_users SET password_hash = ? WHERE user = ?').run(await hashPassword(password), user);
+      if (changed.changes !== 1) throw new Error('no such user');
+    },
     async checkPassword(user, password) {
       const row = db.prepare('SELECT password_hash FROM demo_users WHERE user = ?').get(user);
       const stored = row ? row.password_hash : await dummy;

@@ -160,7 +160,20 @@ test('enrollment end to end: QR decodes to the server URI, oathtool codes confir
   activationStep = Math.floor(t / 30);
   await input.fill(oathtool(secret, t));
   await page.keyboard.press('Enter');
+
+  // The demo confirms with the first set of backup codes: shown once, then gone.
+  await enroll.getByRole('heading', { name: 'Save your backup codes' }).waitFor();
+  const codes = (await enroll.locator('ol.codes li').allTextContents()).map((c) => c.trim());
+  assert.equal(codes.length, 10);
+  for (const c of codes) assert.match(c, /^[0-9a-z]{5}-[0-9a-z]{5}$/);
+  assert.equal(new Set(codes).size, 10);
+  assert.ok(!demo.lines.join('\n').includes(codes[0]), 'no backup code in the server log');
+  await assertAccessible(page, 'backup codes');
+  await shot(page, '06-backup-codes');
+  await enroll.getByLabel('I have saved my backup codes').check();
+  await enroll.getByRole('button', { name: 'Continue' }).click();
   await enroll.getByRole('heading', { name: 'Two-factor authentication is on' }).waitFor();
+  assert.equal(await enroll.locator('ol.codes').count(), 0, 'the codes are gone from the page');
   assert.deepEqual(await focusedInEnroll(page), { tag: 'h2', text: 'Two-factor authentication is on' });
   assert.equal(await enroll.locator('code.key').count(), 0, 'the key is gone from the page');
   assert.equal(await enroll.locator('svg').count(), 0, 'the QR code is gone from the page');
