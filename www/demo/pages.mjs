@@ -159,7 +159,7 @@ function passwordForm(session, passwordError) {
 </section>`;
 }
 
-export function security(session, status, { notice = '', flash = '', error = '', passwordError = null, start = false } = {}) {
+export function security(session, status, { notice = '', flash = '', error = '', method = 'totp', passwordError = null, start = false } = {}) {
   const notes = [NOTICES[notice], flash].filter(Boolean).map((t) => `<p class="notice" role="status">${esc(t)}</p>`).join('\n');
   const enabled = status.state === 'enabled';
   const totp = status.totp;
@@ -185,13 +185,24 @@ ${appPasswords}
 <section aria-labelledby="disable-h">
 <h2 id="disable-h">Turn off two-factor authentication</h2>
 <p>This also removes your backup codes and trusted browsers. App passwords stay.</p>
+${errorBlock(error)}
 <form method="post" action="/security/disable" class="stack">
   <input type="hidden" name="_csrf" value="${esc(session.csrf)}">
+  <input type="hidden" name="method" value="totp">
   <label for="disable-code">Current code from your app</label>
-  <input id="disable-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required aria-describedby="form-error"${error ? ' aria-invalid="true"' : ''}>
-  ${errorBlock(error)}
+  <input id="disable-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required aria-describedby="form-error"${error && method === 'totp' ? ' aria-invalid="true"' : ''}>
   <button type="submit">Turn off two-factor authentication</button>
 </form>
+<details class="alt"${error && method === 'backup_code' ? ' open' : ''}>
+<summary>Lost your phone? Use a backup code instead</summary>
+<form method="post" action="/security/disable" class="stack">
+  <input type="hidden" name="_csrf" value="${esc(session.csrf)}">
+  <input type="hidden" name="method" value="backup_code">
+  <label for="disable-backup">Backup code</label>
+  <input id="disable-backup" name="code" type="text" autocomplete="off" autocapitalize="off" spellcheck="false" maxlength="24" required aria-describedby="form-error"${error && method === 'backup_code' ? ' aria-invalid="true"' : ''}>
+  <button type="submit">Turn off with backup code</button>
+</form>
+</details>
 </section>`
     : `<mail2fa-enroll
   endpoint-start="/api/enroll/start"

@@ -269,12 +269,15 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
         }), 200, setCookie);
     }
     if (path === '/security/disable' && method === 'POST') {
-      const result = await mfa.disable(user, String(body.code || ''));
+      // A current app code, or (phone lost) an unused backup code: the core checks either.
+      const factor = body.method === 'backup_code' ? 'backup_code' : 'totp';
+      const result = await mfa.disable(user, String(body.code || ''), { method: factor });
       if (!result.ok) {
         const error = result.reason === 'locked'
           ? 'Too many wrong codes. Wait a few minutes; two-factor authentication is still on.'
           : 'That code was not accepted; two-factor authentication is still on.';
-        return html(res, pages.security(session, await mfa.status(user), { error }), 400, setCookie);
+        log(`security: ${user}: turning off refused (${factor}: ${result.reason})`);
+        return html(res, pages.security(session, await mfa.status(user), { error, method: factor }), 400, setCookie);
       }
       // The core dropped the trusted devices with the factor: this browser's token is void.
       session.deviceId = null;

@@ -366,5 +366,41 @@ test('admin reset (node www/demo/admin.mjs reset): the next login has no second 
   await pageB.locator('mail2fa-enroll').getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
   await assertAccessible(pageB, 'security page after the admin reset');
   await shot(pageB, '13-after-admin-reset');
+});
+
+test('lost phone: 2FA turned off with a backup code (core totp.disable method backup_code)', async () => {
+  // Enroll again in B (a new key: its steps start afresh).
+  const enroll = pageB.locator('mail2fa-enroll');
+  const started = pageB.waitForResponse((r) => r.url().endsWith('/api/enroll/start'));
+  await enroll.getByRole('button', { name: 'Begin setup' }).click();
+  ({ secret } = await (await started).json());
+  lastStep = 0;
+  await enroll.getByRole('button', { name: 'Next' }).click();
+  await enroll.getByLabel('Code from the app').fill(await freshCode());
+  await enroll.getByRole('button', { name: 'Verify' }).click();
+  await enroll.getByRole('heading', { name: 'Save your backup codes' }).waitFor();
+  const mine = (await enroll.locator('ol.codes li').allTextContents()).map((c) => c.trim());
+  await enroll.getByLabel('I have saved my backup codes').check();
+  await enroll.getByRole('button', { name: 'Continue' }).click();
+  await enroll.getByRole('button', { name: 'Done' }).click();
+  await pageB.waitForURL(`${demo.url}/security?notice=enabled`);
+
+  const form = pageB.locator('form', { has: pageB.locator('#disable-backup') });
+  await pageB.getByText('Lost your phone? Use a backup code instead').click();
+  await form.getByLabel('Backup code').fill(codes[1]); // from the set the admin reset voided
+  await form.getByRole('button', { name: 'Turn off with backup code' }).click();
+  await pageB.getByRole('alert').filter({ hasText: 'still on' }).waitFor();
+  assert.equal((await demo.mfa.status(demo.user)).state, 'enabled');
+  assert.ok(await pageB.locator('details.alt').evaluate((d) => d.open), 'the backup-code form stays open');
+  assert.equal(await form.getByLabel('Backup code').getAttribute('aria-invalid'), 'true');
+  await assertAccessible(pageB, 'security page (turning off refused)');
+  await shot(pageB, '14-disable-backup-refused');
+
+  await form.getByLabel('Backup code').fill(mine[0]);
+  await form.getByRole('button', { name: 'Turn off with backup code' }).click();
+  await pageB.waitForURL(`${demo.url}/security?notice=disabled`);
+  await pageB.getByText('Two-factor authentication is off.').first().waitFor();
+  assert.equal((await demo.mfa.status(demo.user)).state, 'disabled');
+  await shot(pageB, '15-disabled-with-backup-code');
   assert.deepEqual(problems, [], 'no CSP violation or page error');
 });
