@@ -216,7 +216,8 @@ class mail2fa_engine
     }
 
     /**
-     * The app passwords of a record for the Dovecot projection: id, PHC string, label, time.
+     * The app passwords of a record for the Dovecot projection: id, PHC string, label, time,
+     * and the entry's tag (null when it has none), which lets Dovecot skip non-matching hashes.
      */
     public static function app_passwords_of(array $record): array
     {
@@ -230,6 +231,7 @@ class mail2fa_engine
                 'phc'        => (string) $app['phc'],
                 'label'      => (string) ($app['label'] ?? ''),
                 'created_at' => (int) ($app['created_at'] ?? 0),
+                'tag'        => isset($app['tag']) ? (string) $app['tag'] : null,
             ];
         }
 

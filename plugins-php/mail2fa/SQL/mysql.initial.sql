@@ -17,7 +17,8 @@ CREATE TABLE `mail2fa_app_passwords` (
   `phc` text NOT NULL,
   `label` varchar(255) NOT NULL DEFAULT '',
   `created_at` bigint NOT NULL,
+  `tag` varchar(2) BINARY NULL DEFAULT NULL,
   PRIMARY KEY (`username`, `id`)
 ) ROW_FORMAT=DYNAMIC ENGINE=INNODB CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
-INSERT INTO `system` (`name`, `value`) VALUES ('mail2fa-version', '2025112300');
+INSERT INTO `system` (`name`, `value`) VALUES ('mail2fa-version', '2025112301');

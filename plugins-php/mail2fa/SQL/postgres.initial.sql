@@ -17,7 +17,8 @@ CREATE TABLE mail2fa_app_passwords (
   phc text NOT NULL,
   label varchar(255) NOT NULL DEFAULT '',
   created_at bigint NOT NULL,
+  tag varchar(2) DEFAULT NULL,
   PRIMARY KEY (username, id)
 );
 
-INSERT INTO "system" (name, value) VALUES ('mail2fa-version', '2025112300');
+INSERT INTO "system" (name, value) VALUES ('mail2fa-version', '2025112301');

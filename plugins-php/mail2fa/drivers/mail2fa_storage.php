@@ -23,7 +23,7 @@ interface mail2fa_storage
      * yet, else the stored rev must equal it. The app-password projection is rewritten in
      * the same transaction. Returns false (and changes nothing) when another write won.
      *
-     * @param array $app_passwords list of ['id', 'phc', 'label', 'created_at']
+     * @param array $app_passwords list of ['id', 'phc', 'label', 'created_at', 'tag' (string|null)]
      */
     public function save(string $user, array $record, int $rev, string $state, array $app_passwords, ?int $expected_rev): bool;
 

@@ -6,7 +6,7 @@ require_once __DIR__ . '/mail2fa_storage.php';
  * SQL storage through Roundcube's rcube_db (SQLite, MySQL/MariaDB, PostgreSQL).
  *
  * Tables (SQL/<engine>.initial.sql): mail2fa_users (username PK, record, rev, state,
- * updated_at) and mail2fa_app_passwords (username, id, phc, label, created_at), the
+ * updated_at) and mail2fa_app_passwords (username, id, phc, label, created_at, tag), the
  * projection Dovecot reads. Config: mail2fa_db_dsn (default: Roundcube's db_dsnw).
  */
 class mail2fa_sql_driver implements mail2fa_storage
@@ -146,12 +146,14 @@ class mail2fa_sql_driver implements mail2fa_storage
     /**
      * Makes mail2fa_app_passwords hold exactly the given app passwords of the user.
      * Rows that stay are updated in place (not deleted and re-inserted), so columns another
-     * component adds to the projection (e.g. Dovecot's last use) survive.
+     * component adds to the projection (e.g. Dovecot's last use) survive. `tag` is the record
+     * entry's, copied as is (NULL when the entry has none: Dovecot then always hashes it); a row
+     * written before the tag column existed gets it on the user's next record write.
      */
     private function write_projection(string $user, array $app_passwords): void
     {
         $existing = [];
-        $res = $this->db->query("SELECT `id`, `phc`, `label` FROM {$this->apps} WHERE `username` = ?", $user);
+        $res = $this->db->query("SELECT `id`, `phc`, `label`, `tag` FROM {$this->apps} WHERE `username` = ?", $user);
         if ($this->db->is_error($res)) {
             throw new RuntimeException('mail2fa storage: reading app passwords failed: ' . $this->db->is_error($res));
         }
@@ -162,17 +164,20 @@ class mail2fa_sql_driver implements mail2fa_storage
         $keep = [];
         foreach ($app_passwords as $app) {
             $id = (string) $app['id'];
+            $tag = isset($app['tag']) ? (string) $app['tag'] : null;
             $keep[$id] = true;
             if (!isset($existing[$id])) {
                 $res = $this->db->query(
-                    "INSERT INTO {$this->apps} (`username`, `id`, `phc`, `label`, `created_at`) VALUES (?, ?, ?, ?, ?)",
-                    $user, $id, (string) $app['phc'], (string) $app['label'], (int) $app['created_at']
+                    "INSERT INTO {$this->apps} (`username`, `id`, `phc`, `label`, `created_at`, `tag`) VALUES (?, ?, ?, ?, ?, ?)",
+                    $user, $id, (string) $app['phc'], (string) $app['label'], (int) $app['created_at'], $tag
                 );
             }
-            else if ($existing[$id]['phc'] !== $app['phc'] || $existing[$id]['label'] !== $app['label']) {
+            else if ($existing[$id]['phc'] !== $app['phc'] || $existing[$id]['label'] !== $app['label']
+                || $existing[$id]['tag'] !== $tag
+            ) {
                 $res = $this->db->query(
-                    "UPDATE {$this->apps} SET `phc` = ?, `label` = ? WHERE `username` = ? AND `id` = ?",
-                    (string) $app['phc'], (string) $app['label'], $user, $id
+                    "UPDATE {$this->apps} SET `phc` = ?, `label` = ?, `tag` = ? WHERE `username` = ? AND `id` = ?",
+                    (string) $app['phc'], (string) $app['label'], $tag, $user, $id
                 );
             }
             else {
