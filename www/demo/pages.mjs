@@ -61,7 +61,7 @@ export function secondFactor(session, { error = '', method = 'totp', deviceDays 
   const backup = methods.includes('backup_code');
   const trust = (id) =>
     methods.includes('trusted_device')
-      ? `<div class="check"><input type="checkbox" id="${id}" name="trust" value="1"><label for="${id}">Trust this browser for ${esc(deviceDays)} days</label></div>
+      ? `<div class="check"><input type="checkbox" id="${id}" name="trust" value="1" aria-describedby="${id}-hint"><label for="${id}">Trust this browser for ${esc(deviceDays)} days</label></div>
   <p class="hint" id="${id}-hint">Only on a computer that is yours: this browser will not be asked for a code until then.</p>`
       : '';
   const invalid = (m) => (error && method === m ? ' aria-invalid="true"' : '');

@@ -436,7 +436,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`mail2fa demo: http://127.0.0.1:${actual}/`);
     console.log(`  user:     ${DEMO_USER}`);
     console.log(`  password: ${password}`);
-    console.log(`  state:    ${dir} (admin: node www/demo/admin.mjs status|reset ${DEMO_USER})`);
+    const env = process.env.MAIL2FA_DEMO_DIR ? `MAIL2FA_DEMO_DIR=${dir} ` : '';
+    console.log(`  state:    ${dir}`);
+    console.log(`  admin:    ${env}node www/demo/admin.mjs list | status ${DEMO_USER} | reset ${DEMO_USER}`);
   });
   const stop = () => demo.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

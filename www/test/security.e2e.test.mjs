@@ -222,6 +222,17 @@ test('app passwords: shown once, listed without hashes, revoked', async () => {
   const panel = pageA.locator('mail2fa-app-passwords');
   await panel.getByText('No app passwords.').waitFor();
 
+  // Every change needs the session's CSRF token, even with the session cookie.
+  for (const headers of [{}, { 'X-CSRF-Token': 'forged' }]) {
+    const forged = await pageA.request.post(`${demo.url}/api/app-passwords/create`, { headers, data: { label: 'Evil' } });
+    assert.equal(forged.status(), 403);
+  }
+  const forgedForm = await pageA.request.post(`${demo.url}/security/password`, {
+    form: { current: demo.password, password: 'attacker-password', confirm: 'attacker-password' },
+  });
+  assert.equal(forgedForm.status(), 403);
+  assert.equal((await demo.mfa.listAppPasswords(demo.user)).length, 0);
+
   // An empty name is refused before anything is sent.
   await panel.getByRole('button', { name: 'Create app password' }).click();
   await panel.getByRole('alert').filter({ hasText: 'Enter a name' }).waitFor();
