@@ -220,8 +220,9 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
       if (!result.ok) {
         log(`login: ${user}: second factor refused (${factor}: ${result.reason})`);
         if (Array.isArray(result.methods)) session.methods = result.methods;
+        // retryAfter: the user is locked, or this wrong code started the lock.
         const error =
-          result.verdict === 'locked'
+          result.verdict === 'locked' || result.retryAfter
             ? `Too many wrong codes. Try again in ${Math.ceil((result.retryAfter || 60) / 60)} minute(s).`
             : factor === 'backup_code'
               ? 'That backup code was not accepted. Each code works only once.'
