@@ -258,6 +258,7 @@ up() {
   D=$(cd "$D" && pwd)
   : > "$D/pids"
   local t0=$SECONDS
+  "$REPO/scripts/roundcube-install.sh" assets
   "$REPO/scripts/roundcube-install.sh" link
   SMTP_PORT=$(free_port)
   case "$DB" in

@@ -3,6 +3,8 @@
 # These are the plugin README's install steps; scripts/roundcube-env.sh (the e2e tests)
 # runs the same ones.
 #
+#   scripts/roundcube-install.sh assets [DIR]      copy the enrollment element (www/) into the plugin's
+#                                                  assets/ (or DIR): Roundcube serves only plugin files
 #   scripts/roundcube-install.sh link              plugin dir -> /var/lib/roundcube/plugins/mail2fa
 #   scripts/roundcube-install.sh schema            create/upgrade the plugin's tables (bin/updatedb.sh)
 #   scripts/roundcube-install.sh php-ini           print the php.ini snippet php-fpm needs (FFI preload)
@@ -16,7 +18,23 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 PLUGIN="$REPO/plugins-php/mail2fa"
 RC=/var/lib/roundcube
 
+# The files of <mail2fa-enroll> the plugin serves (mail2fa.php, mail2fa::ASSETS). No
+# WebAssembly: the plugin sends the QR code and key parameters made by the core on the
+# server, so the element never loads the module.
+ASSETS=(mail2fa-enroll.js mail2fa-ui.js mail2fa.css mail2fa-print.css)
+
 case "${1:-}" in
+  assets)
+    dest=${2:-$PLUGIN/assets}
+    mkdir -p "$dest"
+    for f in "${ASSETS[@]}"; do
+      # Through a temporary name: a php-fpm serving the page never sees half a file.
+      install -m 0644 "$REPO/www/$f" "$dest/.$f.tmp"
+      mv -f "$dest/.$f.tmp" "$dest/$f"
+    done
+    # The module and its glue, shipped here before: no longer used, they would be served stale.
+    rm -f "$dest/mail2fa.wasm" "$dest/mail2fa.js"
+    ;;
   link)
     [ -d "$RC/plugins" ] || { echo "roundcube-install: $RC/plugins missing: apt-get install roundcube-core" >&2; exit 1; }
     ln -sfn "$PLUGIN" "$RC/plugins/mail2fa"
@@ -52,7 +70,7 @@ location / { try_files \$uri \$uri/ /index.php?\$args; }
 EOF
     ;;
   *)
-    echo "usage: $0 link|schema|php-ini|nginx-locations FASTCGI_PASS" >&2
+    echo "usage: $0 assets [DIR]|link|schema|php-ini|nginx-locations FASTCGI_PASS" >&2
     exit 2
     ;;
 esac

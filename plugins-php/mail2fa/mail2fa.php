@@ -20,6 +20,12 @@ class mail2fa extends rcube_plugin
     const PENDING_TTL = 600;
     const DEVICE_COOKIE = 'mail2fa_device';
     const LOGIN_ACTION = 'plugin.mail2fa-login';
+    /**
+     * The enrollment element's files, put into assets/ from www/ by the install step
+     * (scripts/roundcube-install.sh assets): they are not kept in git, so that the plugin
+     * can never serve an older element than www/ holds.
+     */
+    const ASSETS = ['mail2fa-enroll.js', 'mail2fa-ui.js', 'mail2fa.css', 'mail2fa-print.css'];
 
     /** @var rcmail */
     private $rc;
@@ -27,6 +33,8 @@ class mail2fa extends rcube_plugin
     private $engine;
     /** @var array|null result shown once on the settings page */
     private $flash;
+    /** @var array|null assets/ files not installed (checked once per request) */
+    private $missing_assets;
 
     public function init()
     {
@@ -353,6 +361,9 @@ class mail2fa extends rcube_plugin
 
         if (($pending['mode'] ?? '') === 'enroll') {
             $out .= html::p(null, rcube::Q($this->gettext('enrollrequired')));
+            if ($this->missing_assets()) {
+                return $out . $this->noassets_html();
+            }
             $out .= $this->enroll_element('login', $this->rc->url(['_task' => 'login', '_action' => 'plugin.mail2fa-enroll-done']));
             return $out;
         }
@@ -632,7 +643,13 @@ class mail2fa extends rcube_plugin
                         'entropy' => mail2fa_engine::entropy(), 'account' => $user,
                         'issuer' => (string) $this->rc->config->get('mail2fa_issuer', $this->rc->config->get('product_name'))];
                 });
-                $this->json_out(['uri' => $r['uri'], 'secret' => $r['secret']]);
+                // The QR code and the key's display parameters come from the same core here, on
+                // the server, so the enrollment page runs no WebAssembly (the element loads the
+                // module only when a server sends just uri and secret).
+                $params = $e->call('otpauth.parse', ['uri' => $r['uri']]);
+                unset($params['secret'], $params['ok']);
+                $qr = $e->call('qr.svg', ['text' => $r['uri']]);
+                $this->json_out(['uri' => $r['uri'], 'secret' => $r['secret'], 'qr' => $qr['svg'], 'params' => $params]);
 
             case 'enroll-confirm':
                 $code = rcube_utils::get_input_string('code', rcube_utils::INPUT_POST);
@@ -684,11 +701,42 @@ class mail2fa extends rcube_plugin
         exit;
     }
 
-    /** The web component's module script and the plugin's assets. */
+    /** The web component's module script (it loads its stylesheets from beside itself). */
     private function add_enroll_assets()
     {
+        if ($this->missing_assets()) {
+            return;
+        }
         $src = $this->url('assets/mail2fa-enroll.js');
         $this->rc->output->add_header(html::tag('script', ['type' => 'module', 'src' => $src], ''));
+    }
+
+    /**
+     * The assets/ files that are not installed. Without them no enrollment can be shown: the
+     * admin log says which files and how to install them, the user sees noassets_html().
+     */
+    private function missing_assets(): array
+    {
+        if ($this->missing_assets === null) {
+            $this->missing_assets = [];
+            foreach (self::ASSETS as $f) {
+                if (!is_file($this->home . "/assets/$f")) {
+                    $this->missing_assets[] = "assets/$f";
+                }
+            }
+            if ($this->missing_assets) {
+                $this->log_error('two-factor enrollment cannot be shown: ' . implode(', ', $this->missing_assets)
+                    . ' missing in ' . $this->home . ' (install them: scripts/roundcube-install.sh assets, or make plugin-assets)');
+            }
+        }
+
+        return $this->missing_assets;
+    }
+
+    private function noassets_html(): string
+    {
+        return html::div(['class' => 'alert alert-danger', 'id' => 'mail2fa-noassets', 'role' => 'alert'],
+            rcube::Q($this->gettext('noassets')));
     }
 
     private function enroll_element(string $where, string $done_href): string
@@ -776,7 +824,7 @@ class mail2fa extends rcube_plugin
             rcube::Q($this->gettext($state === 'enabled' ? 'stateon' : 'stateoff')));
 
         if ($state !== 'enabled') {
-            $out .= $box($this->gettext('enrolltitle'), $this->enroll_element('settings',
+            $out .= $box($this->gettext('enrolltitle'), $this->missing_assets() ? $this->noassets_html() : $this->enroll_element('settings',
                 $this->rc->url(['_task' => 'settings', '_action' => 'plugin.mail2fa', '_framed' => 1])), 'mail2fa-enroll-box');
             return html::div(['class' => 'formcontent mail2fa-settings'], $out);
         }

@@ -1,9 +1,11 @@
 // Configuration edge cases, each in its own small environment: without a site key
 // (mail2fa_keys empty) enabling 2FA is refused with a clear admin error and users without
-// 2FA log in as before; the network allow-list and trusted proxies.
+// 2FA log in as before; the network allow-list and trusted proxies; a plugin installed without
+// its assets step.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, readdirSync, symlinkSync, cpSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { up, REPO } from './lib/env.mjs';
@@ -57,4 +59,49 @@ test('client IP rules: X-Forwarded-For / Client-IP only from trusted proxies, IP
     encoding: 'utf8',
   });
   assert.match(out, /^13 passed, 0 failed$/m, out);
+});
+
+test('plugin installed without its assets: the settings page says so, the admin log names the files and the step', async () => {
+  // Roundcube's plugins dir for this php-fpm only (RCUBE_PLUGINS_DIR, defined before Roundcube
+  // by auto_prepend_file): the bundled plugins, and a copy of mail2fa made without the assets
+  // step. The shared plugin directory other environments serve stays as it is.
+  const root = mkdtempSync(join(tmpdir(), 'mail2fa-noassets-'));
+  chmodSync(root, 0o755);
+  const plugins = join(root, 'plugins');
+  cpSync('/var/lib/roundcube/plugins', plugins, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.endsWith('/mail2fa') });
+  cpSync(join(REPO, 'plugins-php/mail2fa'), join(plugins, 'mail2fa'), {
+    recursive: true,
+    filter: (src) => !src.startsWith(join(REPO, 'plugins-php/mail2fa/assets')),
+  });
+  assert.ok(!readdirSync(join(plugins, 'mail2fa')).includes('assets'));
+  const prepend = join(root, 'prepend.php');
+  writeFileSync(prepend, `<?php define('RCUBE_PLUGINS_DIR', ${JSON.stringify(plugins + '/')});\n`);
+  const saved = process.env.MAIL2FA_PHP_INI_EXTRA;
+  process.env.MAIL2FA_PHP_INI_EXTRA = `auto_prepend_file = ${prepend}`;
+  let bare;
+  try {
+    bare = up({ db: 'sqlite' });
+  } finally {
+    if (saved === undefined) delete process.env.MAIL2FA_PHP_INI_EXTRA;
+    else process.env.MAIL2FA_PHP_INI_EXTRA = saved;
+  }
+  try {
+    const b = await browser();
+    const { page } = b;
+    const requested = [];
+    page.on('request', (r) => requested.push(r.url()));
+    assert.equal(await login(page, bare, 'ivan'), 'inbox');
+    await page.goto(`${bare.URL}?_task=settings&_action=plugin.mail2fa`);
+    const msg = page.locator('#mail2fa-noassets');
+    await msg.waitFor();
+    assert.match(await msg.textContent(), /not completely installed/);
+    assert.equal(await page.locator('mail2fa-enroll').count(), 0, 'no enrollment that could not work');
+    assert.ok(!requested.some((u) => u.includes('/assets/')), 'no request for a file that is not there');
+    await b.close();
+    const log = readFileSync(join(bare.DIR, 'logs/roundcube/errors.log'), 'utf8');
+    assert.match(log, /two-factor enrollment cannot be shown: assets\/mail2fa-enroll\.js, assets\/mail2fa-ui\.js, assets\/mail2fa\.css, assets\/mail2fa-print\.css missing in .*\(install them: scripts\/roundcube-install\.sh assets, or make plugin-assets\)/);
+  } finally {
+    bare.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
 });

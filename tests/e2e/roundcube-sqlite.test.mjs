@@ -31,9 +31,16 @@ test('enroll in settings: QR (zbarimg) = manual key, oathtool code activates, ba
   const b = await browser();
   const { page } = b;
   assert.equal(await login(page, env, 'alice'), 'inbox', 'without 2FA the password suffices');
+  const requested = [];
+  page.on('request', (r) => requested.push(r.url()));
+  const started = page.waitForResponse((r) => r.url().includes('_action=plugin.mail2fa-enroll-start'));
   await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
   assert.equal(await page.getAttribute('#mail2fa-state', 'data-state'), 'disabled');
   await page.getByRole('button', { name: 'Begin setup' }).click();
+  const start = await (await started).json();
+  assert.match(start.qr, /^<svg[\s\S]*<\/svg>\s*$/, 'the server sends the QR code (core qr.svg)');
+  assert.deepEqual([start.params.digits, start.params.period, start.params.account], [6, 30, 'alice']);
+  assert.equal(start.params.secret, undefined, 'the key parameters without the secret');
   const key = page.locator('mail2fa-enroll code.key');
   await key.waitFor();
   const manual = (await key.textContent()).replace(/\s+/g, '');
@@ -67,6 +74,9 @@ test('enroll in settings: QR (zbarimg) = manual key, oathtool code activates, ba
   await page.locator('#mail2fa-state[data-state=enabled]').waitFor();
   const html = await page.content();
   for (const c of alice.backup) assert.ok(!html.includes(c), 'backup codes are not shown again');
+  assert.ok(requested.some((u) => u.includes('/plugins/mail2fa/assets/mail2fa-enroll.js')), 'the element came from assets/');
+  assert.deepEqual(requested.filter((u) => /\.wasm(\?|$)|\/mail2fa\.js(\?|$)/.test(u)), [],
+    'the settings page loads no WebAssembly (nor its glue)');
   storageConsistent(env, 'alice');
   await logout(page);
   await b.close();
