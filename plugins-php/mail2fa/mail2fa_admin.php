@@ -129,21 +129,66 @@ class mail2fa_admin
     }
 
     /**
+     * Re-seals every stored record under the current site key (the first of mail2fa_keys)
+     * with the core's record.rotate_key, each by compare-and-set. Run it after putting a new
+     * key first and the old ones after it; once it reports no errors the old keys can be
+     * removed. A record none of the configured keys opens is reported and left as it is (its
+     * user stays held at the second factor).
+     *
+     * @return array list of ['user', 'result' => rotated|current|error, 'detail']
+     */
+    public function rotate_keys(): array
+    {
+        $engine = $this->engine;
+        $keys = $engine->keys();
+        $out = [];
+        foreach ($engine->storage()->list_users() as $u) {
+            $user = (string) $u['username'];
+            try {
+                $r = $engine->update($user, function ($record) use ($engine, $user, $keys) {
+                    if ($record === null) {
+                        throw new RuntimeException('the row was deleted meanwhile');
+                    }
+                    return ['op' => 'record.rotate_key', 'user' => $user, 'keys' => $keys,
+                        'entropy' => mail2fa_engine::entropy(), 'time' => time()];
+                });
+                $n = (int) $r['resealed'];
+                $out[] = ['user' => $user, 'result' => $n ? 'rotated' : 'current',
+                    'detail' => $n ? "$n values re-sealed under {$keys[0]['id']}" : "sealed under {$keys[0]['id']}"];
+            }
+            catch (Throwable $e) {
+                $code = method_exists($e, 'getErrorCode') ? $e->getErrorCode() : get_class($e);
+                $out[] = ['user' => $user, 'result' => 'error', 'detail' => "$code: " . $e->getMessage()];
+            }
+        }
+
+        return $out;
+    }
+
+    /**
      * Migrates twofactor_gauthenticator users: reads each Roundcube user's
      * `twofactor_gauthenticator` preference (decrypting fields its twofactor_pref_encrypt
      * option encrypted with des_key), hands it to the core (import.gauthenticator) and
-     * stores the record. Idempotent: a user who already has 2FA in mail2fa is skipped.
-     * The old prefs stay unless $purge.
+     * stores the record. Idempotent: a user mail2fa already knows (a row that is not just an
+     * unfinished enrollment: 2FA on, or turned off in mail2fa) is skipped, so a rerun never
+     * brings back a secret the user replaced or turned off. The old prefs stay unless $purge:
+     * then they are removed once the user is imported or skipped, by compare-and-set on the
+     * preferences (a user saving settings meanwhile is reported, and a rerun purges).
+     * $dry_run reports what would happen and changes nothing.
      *
-     * @return array list of ['user', 'result' => imported|skipped|error, 'detail']
+     * @return array list of ['user', 'result' => imported|would-import|skipped|error, 'detail']
      */
     public function import_gauthenticator(rcube $rc, bool $purge, bool $dry_run = false): array
     {
         $db = $rc->get_dbh();
-        $res = $db->query('SELECT `user_id`, `username`, `preferences` FROM ' . $db->table_name('users', true)
-            . ' ORDER BY `user_id`');
-        $out = [];
+        $table = $db->table_name('users', true);
+        $res = $db->query("SELECT `user_id`, `username`, `preferences` FROM $table ORDER BY `user_id`");
+        $rows = [];
         while ($row = $db->fetch_assoc($res)) {
+            $rows[] = $row;
+        }
+        $out = [];
+        foreach ($rows as $row) {
             $prefs = $row['preferences'] ? @unserialize($row['preferences'], ['allowed_classes' => false]) : [];
             if (!is_array($prefs) || empty($prefs['twofactor_gauthenticator'])) {
                 continue;
@@ -151,12 +196,25 @@ class mail2fa_admin
             $user = (string) $row['username'];
             $g = (array) $prefs['twofactor_gauthenticator'];
             try {
-                $out[] = $this->import_one($rc, $user, $g, $dry_run);
-                if ($purge && !$dry_run) {
-                    unset($prefs['twofactor_gauthenticator']);
-                    $db->query('UPDATE ' . $db->table_name('users', true) . ' SET `preferences` = ? WHERE `user_id` = ?',
-                        serialize($prefs), $row['user_id']);
+                $r = $this->import_one($rc, $user, $g, $dry_run);
+                if ($purge && $r['result'] !== 'error') {
+                    if ($dry_run) {
+                        $r['detail'] .= '; would purge the old prefs';
+                    }
+                    else {
+                        unset($prefs['twofactor_gauthenticator']);
+                        $q = $db->query("UPDATE $table SET `preferences` = ? WHERE `user_id` = ? AND `preferences` = ?",
+                            serialize($prefs), $row['user_id'], $row['preferences']);
+                        if ($db->affected_rows($q) === 1) {
+                            $r['detail'] .= '; old prefs purged';
+                        }
+                        else {
+                            $r = ['user' => $user, 'result' => 'error',
+                                'detail' => $r['detail'] . '; old prefs not purged: they changed meanwhile (run again)'];
+                        }
+                    }
                 }
+                $out[] = $r;
             }
             catch (Throwable $e) {
                 $code = method_exists($e, 'getErrorCode') ? $e->getErrorCode() : get_class($e);
@@ -170,8 +228,9 @@ class mail2fa_admin
     private function import_one(rcube $rc, string $user, array $g, bool $dry_run): array
     {
         $row = $this->engine->load($user);
-        if ($row && $row['state'] === 'enabled') {
-            return ['user' => $user, 'result' => 'skipped', 'detail' => 'already has 2FA in mail2fa'];
+        if ($row && $row['state'] !== 'pending') {
+            return ['user' => $user, 'result' => 'skipped', 'detail' => $row['state'] === 'enabled'
+                ? 'already has 2FA in mail2fa' : '2FA was turned off in mail2fa'];
         }
         $prefs = [
             'secret'         => self::gauth_plain($rc, $g['secret'] ?? null),

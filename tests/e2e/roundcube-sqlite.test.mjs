@@ -3,7 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { up, sql, admin, artifact, Phone, snapshot, REPO } from './lib/env.mjs';
 import { browser, login, submitCode, seesSeeded, logout, errorText, where } from './lib/browser.mjs';
@@ -17,8 +18,23 @@ let env;
 const t0 = Date.now();
 const alice = { phone: null, backup: [] };
 
+// The key-rotation scenario changes the keyring while the servers run: once it writes
+// keys.json, that file (read on every request, not cached by opcache as PHP files are) is it.
+const KEYRING_FROM_FILE = `<?php
+if (is_file(__DIR__ . '/keys.json')) {
+    $config['mail2fa_keys'] = json_decode(file_get_contents(__DIR__ . '/keys.json'), true);
+}
+`;
+
+function setKeyring(keys) {
+  const path = join(env.CONFIG_DIR, 'keys.json');
+  writeFileSync(path, JSON.stringify(keys));
+  execFileSync('chgrp', ['www-data', path]);
+  chmodSync(path, 0o640);
+}
+
 before(() => {
-  env = up({ db: 'sqlite' });
+  env = up({ db: 'sqlite', local: KEYRING_FROM_FILE });
   console.log(`# environment up in ${env.setupMs} ms`);
 });
 
@@ -245,6 +261,57 @@ test('import twofactor_gauthenticator users (plain and des_key-encrypted prefs):
   await r.b.close();
 });
 
+const frank = { secret: randomSecret(), codes: ['FRANKCODE1'] };
+const heidi = { secret: randomSecret() };
+const prefsOf = (user) => sql(env, 'SELECT preferences FROM users WHERE username = ?', [user])[0].preferences;
+const mail2faRows = () => sql(env, 'SELECT username, rev, state, record FROM mail2fa_users ORDER BY username');
+
+test('import-gauthenticator --dry-run reports and changes nothing; --purge imports, removes the old prefs, reruns cleanly', async () => {
+  await seedGauth(env, 'frank', frank.secret, { codes: frank.codes });
+  await seedGauth(env, 'heidi', heidi.secret, { encrypt: true });
+  const users = () => sql(env, 'SELECT user_id, username, preferences FROM users ORDER BY user_id');
+  const before = { users: users(), rows: mail2faRows() };
+
+  const dry = await admin(env, 'import-gauthenticator', '--dry-run', '--purge');
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /frank\s+would-import\s.*would purge/);
+  assert.match(dry.stdout, /heidi\s+would-import/);
+  assert.match(dry.stdout, /dave\s+skipped\s+already has 2FA/);
+  assert.match(dry.stdout, /dry run: nothing changed/);
+  assert.deepEqual({ users: users(), rows: mail2faRows() }, before, 'a dry run changes no table');
+  assert.equal(row(env, 'frank'), undefined);
+  const typo = await admin(env, 'import-gauthenticator', '--dryrun');
+  assert.equal(typo.code, 2, 'a misspelt option is refused, not run as a real import');
+  assert.deepEqual(mail2faRows(), before.rows);
+
+  const purge = await admin(env, 'import-gauthenticator', '--purge');
+  assert.equal(purge.code, 0, purge.stdout + purge.stderr);
+  assert.match(purge.stdout, /frank\s+imported\s.*old prefs purged/);
+  assert.match(purge.stdout, /heidi\s+imported\s.*old prefs purged/);
+  assert.match(purge.stdout, /dave\s+skipped\s.*old prefs purged/, 'users imported by an earlier run are purged too');
+  for (const u of ['frank', 'heidi', 'dave', 'erin']) {
+    const prefs = prefsOf(u);
+    assert.ok(!prefs.includes('twofactor_gauthenticator'), `${u}: the old prefs are gone`);
+  }
+  assert.equal(row(env, 'frank').state, 'enabled');
+  const rows = mail2faRows();
+  const rerun = await admin(env, 'import-gauthenticator', '--purge');
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.match(rerun.stdout, /^import-gauthenticator: 0 users, 0 errors$/m, 'nothing left to import or purge');
+  assert.deepEqual(mail2faRows(), rows, 'the rerun changed no record');
+
+  frank.phone = new Phone(frank.secret);
+  heidi.phone = new Phone(heidi.secret);
+  for (const [user, who] of [['frank', frank], ['heidi', heidi]]) {
+    const r = await loginWithCode(env, user, await who.phone.next());
+    assert.equal(r.outcome, 'inbox', `${user}'s existing code works after the purge`);
+    await r.b.close();
+  }
+  const r = await loginWithCode(env, 'frank', frank.codes[0], { backup: true });
+  assert.equal(r.outcome, 'inbox', 'the imported recovery code works');
+  await r.b.close();
+});
+
 test('settings: regenerate backup codes and turn 2FA off, each only with a current code', async () => {
   const phone = erin.phone;
   const r = await loginWithCode(env, 'erin', await phone.next());
@@ -311,6 +378,51 @@ test('storage driver on SQLite: compare-and-set, insert race, projection in the 
 
 test('brute force: after the limit even the right code is refused until retry_after', async () => {
   await bruteForceLocked(env, 'carol', new Phone(carol.secret));
+});
+
+test('key rotation: rotate-keys re-seals every record under the new key; the old key can go; a record only it opens fails closed', async () => {
+  const keyA = { id: 'e2e1', key: env.SITE_KEY };
+  const keyB = { id: 'e2e2', key: randomBytes(32).toString('base64') };
+  const kids = (r) => [...r.record.matchAll(/"kid":"([^"]+)"/g)].map((m) => m[1]);
+  assert.deepEqual([...new Set(kids(row(env, 'frank')))], ['e2e1'], 'frank was enrolled under key A');
+  // A copy of heidi's row as it is now: a backup restored after the rotation brings it back.
+  const heidiBefore = row(env, 'heidi');
+
+  setKeyring([keyB, keyA]);
+  const rotate = await admin(env, 'rotate-keys');
+  assert.equal(rotate.code, 0, rotate.stdout + rotate.stderr);
+  assert.match(rotate.stdout, /frank\s+rotated\s+\d+ values re-sealed under e2e2/);
+  assert.match(rotate.stdout, /rotate-keys: \d+ records, \d+ re-sealed, 0 errors/);
+  const rotated = mail2faRows();
+  for (const r of rotated) {
+    assert.ok(!kids(r).includes('e2e1'), `${r.username}: nothing sealed under the old key`);
+    assert.equal(Number(r.rev), JSON.parse(r.record).rev, `${r.username}: stored by compare-and-set with its rev`);
+  }
+  const status = JSON.parse((await admin(env, 'status', 'frank')).stdout);
+  assert.deepEqual([status.key_ids, status.needs_rotation], [['e2e2'], false]);
+  const again = await admin(env, 'rotate-keys');
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, /frank\s+current/);
+  assert.deepEqual(mail2faRows(), rotated, 'a second run changes nothing');
+
+  sql(env, 'UPDATE mail2fa_users SET record = ?, rev = ? WHERE username = ?', [heidiBefore.record, heidiBefore.rev, 'heidi']);
+  setKeyring([keyB]);
+  const r = await loginWithCode(env, 'frank', await frank.phone.next());
+  assert.equal(r.outcome, 'inbox', 'with key A removed, the rotated user\'s code still works');
+  await seesSeeded(r.b.page, 'frank');
+  await r.b.close();
+
+  const b = await browser();
+  assert.equal(await login(b.page, env, 'heidi'), 'second-factor', 'a record only the removed key opens: not let in');
+  assert.match(await errorText(b.page), /unavailable/);
+  assert.equal(await b.page.locator('#mail2fa-code').count(), 0, 'no code can pass');
+  await b.close();
+  const log = readFileSync(join(env.DIR, 'logs/roundcube/errors.log'), 'utf8');
+  assert.match(log, /login of heidi held at the second factor: unknown_key_id/);
+  assert.ok(!log.includes(keyA.key) && !log.includes(keyB.key), 'no key in the log');
+  const stuck = await admin(env, 'rotate-keys');
+  assert.equal(stuck.code, 1, 'the admin is told a record still needs a removed key');
+  assert.match(stuck.stdout, /heidi\s+error\s+unknown_key_id/);
 });
 
 test('a record that does not decrypt keeps the user locked (fail closed) and the log says why', async () => {

@@ -11,7 +11,10 @@
  *   mail2fa-admin.sh password-changed <user>       the main password changed elsewhere: revoke what it invalidates
  *   mail2fa-admin.sh list                          every user with a mail2fa row
  *   mail2fa-admin.sh import-gauthenticator [--purge] [--dry-run]
- *                                                  migrate twofactor_gauthenticator prefs (idempotent)
+ *                                                  migrate twofactor_gauthenticator prefs (idempotent);
+ *                                                  --purge removes them once imported, --dry-run only reports
+ *   mail2fa-admin.sh rotate-keys                   re-seal every record under the first of mail2fa_keys;
+ *                                                  exit 0 = no record needs an older key any more
  *
  * Roundcube is found at $ROUNDCUBE_INSTALL_PATH, else three levels up (plugins/mail2fa/bin),
  * else /var/lib/roundcube/ (Debian). ROUNDCUBE_CONFIG_DIR selects another config dir.
@@ -42,7 +45,8 @@ function usage()
 {
     fwrite(STDERR, "usage: mail2fa-admin.sh status|reset|revoke-devices|revoke-app-passwords|password-changed <user>\n"
         . "       mail2fa-admin.sh list\n"
-        . "       mail2fa-admin.sh import-gauthenticator [--purge] [--dry-run]\n");
+        . "       mail2fa-admin.sh import-gauthenticator [--purge] [--dry-run]\n"
+        . "       mail2fa-admin.sh rotate-keys\n");
     exit(2);
 }
 
@@ -62,6 +66,12 @@ if (!$command) {
 }
 $flags = array_values(array_filter($args, function ($a) { return strpos($a, '--') === 0; }));
 $args = array_values(array_filter($args, function ($a) { return strpos($a, '--') !== 0; }));
+// A misspelt --dry-run must not run the real thing.
+$known = $command === 'import-gauthenticator' ? ['--purge', '--dry-run'] : [];
+if (array_diff($flags, $known)) {
+    fwrite(STDERR, 'mail2fa-admin: unknown option ' . implode(' ', array_diff($flags, $known)) . " for $command\n");
+    usage();
+}
 
 $engine = new mail2fa_engine($rcmail);
 $admin = new mail2fa_admin($engine);
@@ -74,8 +84,22 @@ try {
             printf("%-40s %-12s %s\n", $r['user'], $r['result'], $r['detail']);
             $errors += $r['result'] === 'error' ? 1 : 0;
         }
-        printf("import-gauthenticator: %d users, %d errors\n", count($results), $errors);
+        printf("import-gauthenticator: %d users, %d errors%s\n", count($results), $errors,
+            in_array('--dry-run', $flags, true) ? ' (dry run: nothing changed)' : '');
         exit($errors ? 1 : 0);
+    }
+    if ($command === 'rotate-keys') {
+        if ($args) {
+            usage();
+        }
+        $results = $admin->rotate_keys();
+        $count = array_count_values(array_column($results, 'result'));
+        foreach ($results as $r) {
+            printf("%-40s %-8s %s\n", $r['user'], $r['result'], $r['detail']);
+        }
+        printf("rotate-keys: %d records, %d re-sealed, %d errors%s\n", count($results), $count['rotated'] ?? 0,
+            $count['error'] ?? 0, empty($count['error']) ? '' : ' (keep the older keys configured until a rerun has none)');
+        exit(empty($count['error']) ? 0 : 1);
     }
     if (in_array($command, ['status', 'reset', 'revoke-devices', 'revoke-app-passwords', 'password-changed'], true)) {
         if (count($args) !== 1) {
