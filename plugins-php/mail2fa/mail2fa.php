@@ -590,9 +590,13 @@ class mail2fa extends rcube_plugin
             return ['ok' => $this->gettext('apprevoked')];
 
         case 'disable':
-            $r = $e->update($user, function () use ($e, $user, $time, $policy, $code) {
+            // A backup code, when one is given, is the factor (the core consumes it and checks
+            // the policy allows backup codes); otherwise the TOTP code.
+            $backup = trim(rcube_utils::get_input_string('_backup_code', rcube_utils::INPUT_POST));
+            $r = $e->update($user, function () use ($e, $user, $time, $policy, $code, $backup) {
                 return ['op' => 'totp.disable', 'user' => $user, 'keys' => $e->keys(), 'time' => $time,
-                    'policy' => $policy, 'code' => $code];
+                    'policy' => $policy, 'code' => $backup !== '' ? $backup : $code,
+                    'method' => $backup !== '' ? 'backup_code' : 'totp'];
             });
             if (empty($r['disabled'])) {
                 return ['error' => $this->code_error($r)];
@@ -883,9 +887,18 @@ class mail2fa extends rcube_plugin
                 . $label_in->show() . ' ' . $button($this->gettext('appcreate')), ['id' => 'mail2fa-app-form']),
             'mail2fa-apps-box');
 
-        // Disable
+        // Disable: with a current code, or (phone lost) with an unused backup code.
+        $disable = $code_field('mail2fa-disable-code');
+        $methods = $this->engine->policy_for($user)['methods'] ?? null;
+        if ((int) $b['remaining'] > 0 && ($methods === null || in_array('backup_code', (array) $methods, true))) {
+            $backup_in = new mail2fa_input(['type' => 'text', 'name' => '_backup_code', 'id' => 'mail2fa-disable-backup',
+                'class' => 'form-control', 'autocomplete' => 'off', 'spellcheck' => 'false', 'size' => 24, 'maxlength' => 64]);
+            $disable .= html::tag('details', ['class' => 'mail2fa-backup', 'id' => 'mail2fa-disable-backup-box'],
+                html::tag('summary', null, rcube::Q($this->gettext('usebackup')))
+                . html::label(['for' => 'mail2fa-disable-backup'], rcube::Q($this->gettext('backuplabel'))) . ' ' . $backup_in->show());
+        }
         $out .= $box($this->gettext('disabletitle'), html::p(null, rcube::Q($this->gettext('disabletext')))
-            . $post('disable', $code_field('mail2fa-disable-code') . ' ' . $button($this->gettext('disable'), 'btn btn-danger delete')),
+            . $post('disable', $disable . ' ' . $button($this->gettext('disable'), 'btn btn-danger delete')),
             'mail2fa-disable');
 
         return html::div(['class' => 'formcontent mail2fa-settings'], $out);

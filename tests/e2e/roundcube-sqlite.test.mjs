@@ -263,12 +263,14 @@ test('import twofactor_gauthenticator users (plain and des_key-encrypted prefs):
 
 const frank = { secret: randomSecret(), codes: ['FRANKCODE1'] };
 const heidi = { secret: randomSecret() };
+const ivan = { secret: randomSecret(), codes: ['IVANCODE01', 'IVANCODE02'] };
 const prefsOf = (user) => sql(env, 'SELECT preferences FROM users WHERE username = ?', [user])[0].preferences;
 const mail2faRows = () => sql(env, 'SELECT username, rev, state, record FROM mail2fa_users ORDER BY username');
 
 test('import-gauthenticator --dry-run reports and changes nothing; --purge imports, removes the old prefs, reruns cleanly', async () => {
   await seedGauth(env, 'frank', frank.secret, { codes: frank.codes });
   await seedGauth(env, 'heidi', heidi.secret, { encrypt: true });
+  await seedGauth(env, 'ivan', ivan.secret, { codes: ivan.codes });
   const users = () => sql(env, 'SELECT user_id, username, preferences FROM users ORDER BY user_id');
   const before = { users: users(), rows: mail2faRows() };
 
@@ -334,6 +336,31 @@ test('settings: regenerate backup codes and turn 2FA off, each only with a curre
   await page.locator('#mail2fa-state[data-state=disabled]').waitFor();
   await logout(page);
   assert.equal(await login(page, env, 'erin'), 'inbox', 'after turning it off the password suffices');
+  await r.b.close();
+});
+
+test('settings: turn 2FA off with a backup code (phone lost); a wrong or used one is refused', async () => {
+  ivan.phone = new Phone(ivan.secret);
+  const r = await loginWithCode(env, 'ivan', ivan.codes[0], { backup: true });
+  assert.equal(r.outcome, 'inbox', 'logged in with a backup code: no phone at hand');
+  const { page } = r.b;
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  const tryBackup = async (code) => {
+    await page.click('#mail2fa-disable-backup-box summary');
+    await page.fill('#mail2fa-disable-backup', code);
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Turn off' }).click()]);
+  };
+  await tryBackup(ivan.codes[0]);
+  assert.match(await page.locator('#mail2fa-message').textContent(), /not accepted/, 'the backup code used to log in');
+  await tryBackup('ZZZZZZZZZZ');
+  assert.match(await page.locator('#mail2fa-message').textContent(), /not accepted/);
+  assert.equal(row(env, 'ivan').state, 'enabled', 'refused codes turn nothing off');
+  await tryBackup(ivan.codes[1]);
+  await page.locator('#mail2fa-state[data-state=disabled]').waitFor();
+  assert.match(await page.locator('#mail2fa-message').textContent(), /now off/);
+  assert.equal(row(env, 'ivan').state, 'disabled');
+  await logout(page);
+  assert.equal(await login(page, env, 'ivan'), 'inbox', 'after turning it off the password suffices');
   await r.b.close();
 });
 
