@@ -237,7 +237,8 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
         addCookie('device', deviceCookie(req, result.deviceToken, result.deviceExpiresAt));
       }
       if (factor === 'backup_code') {
-        session.flash = `You signed in with a backup code. ${result.backupCodesRemaining ?? 0} backup codes left.`;
+        const left = result.backupCodesRemaining ?? 0;
+        session.flash = `You signed in with a backup code. ${left} backup codes left.${left <= 3 ? ' Make new ones on the Security page.' : ''}`;
       }
       log(`login: ${user}: second factor accepted (${factor}${result.deviceToken ? ', browser trusted' : ''})`);
       return redirect(res, '/inbox', setCookie);
