@@ -1,4 +1,5 @@
-// The `mail2fa/enroll` subpath of the npm package, as a page that imports it gets it:
+// The `mail2fa/enroll` and `mail2fa/security` subpaths of the npm package, as a page that
+// imports them gets them:
 // plugins-js/ served statically under a strict CSP, the element driven through a callbacks
 // transport (no endpoints), the module loaded by the package's browser entry. Covers the
 // backup-code step: shown once, downloaded as .txt, the "saved" confirmation, done.
@@ -34,6 +35,35 @@ el.transport = {
 window.enrollDefaults = Object.keys(ENROLL_STRINGS).length;
 `;
 
+// The security-page components from the package: callbacks transports answered in the page.
+const SECURITY_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Package security</title><script type="module" src="/security.js"></script></head>
+<body><main><h1>Security</h1><mail2fa-backup-codes account="jörg@example.com"></mail2fa-backup-codes>
+<mail2fa-app-passwords></mail2fa-app-passwords><mail2fa-devices></mail2fa-devices></main></body></html>`;
+
+// Transports are set before the import defines the elements (they load on connect).
+const SECURITY_JS = `const apps = [{ id: 'a1', label: 'Thunderbird', created_at: 1767225600, last_used_at: null }];
+const devices = [{ id: 'd1', label: 'Firefox on Linux', created_at: 1767225600, last_seen_at: 1767225600, expires_at: 1769817600, expired: false, current: true }];
+document.querySelector('mail2fa-backup-codes').transport = {
+  status: async () => ({ remaining: 7, issued: 10 }),
+  regenerate: async () => ({ codes: ['4f7k-2m9q', 'h3x8-pp2d'], remaining: 2 }),
+};
+document.querySelector('mail2fa-app-passwords').transport = {
+  list: async () => ({ app_passwords: apps }),
+  create: async ({ label }) => { apps.push({ id: 'a2', label, created_at: 1767225700, last_used_at: null }); return { id: 'a2', label, password: 'abcd-efgh-ijkl-mnop-qrst' }; },
+  revoke: async ({ id }) => { const i = apps.findIndex((a) => a.id === id); if (i >= 0) apps.splice(i, 1); return { revoked: i >= 0 }; },
+};
+document.querySelector('mail2fa-devices').transport = {
+  list: async () => ({ devices }),
+  revoke: async () => { devices.length = 0; return { revoked: true }; },
+  'revoke-all': async () => { const n = devices.length; devices.length = 0; return { revoked: n }; },
+};
+const { DEVICES_STRINGS, Mail2faDevices } = await import('/pkg/security/index.js');
+window.securityExports = [typeof Mail2faDevices, Object.keys(DEVICES_STRINGS).length > 5,
+  customElements.get('mail2fa-devices') === Mail2faDevices];
+`;
+
 let server;
 let base;
 let browser;
@@ -50,6 +80,8 @@ before(async () => {
     let body;
     if (path === '/' || path === '/page.html') body = PAGE;
     else if (path === '/page.js') body = PAGE_JS;
+    else if (path === '/security.html') body = SECURITY_PAGE;
+    else if (path === '/security.js') body = SECURITY_JS;
     else if (path.startsWith('/pkg/')) {
       const file = normalize(join(PKG, path.slice(5)));
       if (!file.startsWith(PKG) || !existsSync(file)) {
@@ -140,5 +172,37 @@ test('mail2fa/enroll from the package: callbacks transport, QR, backup codes onc
   assert.equal(await enroll.locator('ol.codes').count(), 0, 'the codes are gone from the page');
   assert.deepEqual(await axeViolations(page), [], 'axe on the done step');
   assert.equal(confirmed.length, 1);
+  assert.deepEqual(problems, [], 'no CSP violation or page error');
+});
+
+test('mail2fa/security from the package: the three components, no WebAssembly', async () => {
+  const page = await browser.context.newPage();
+  const problems = [];
+  const wasm = [];
+  page.on('console', (m) => /Content Security Policy|Refused to/i.test(m.text()) && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('request', (r) => r.url().endsWith('.wasm') && wasm.push(r.url()));
+  await page.goto(`${base}/security.html`);
+  const backup = page.locator('mail2fa-backup-codes');
+  const apps = page.locator('mail2fa-app-passwords');
+  const devices = page.locator('mail2fa-devices');
+  await backup.getByText('7 of 10 codes left.').waitFor();
+  await apps.getByRole('cell', { name: 'Thunderbird' }).waitFor();
+  await devices.getByText('(this browser)').waitFor();
+  assert.deepEqual(await page.evaluate(() => window.securityExports), ['function', true, true]);
+  assert.deepEqual(await axeViolations(page), [], 'axe on the security components');
+
+  await apps.getByLabel('Name of the app').fill('K-9 Mail');
+  await apps.getByRole('button', { name: 'Create app password' }).click();
+  await apps.getByRole('heading', { name: 'App password for K-9 Mail' }).waitFor();
+  assert.equal((await apps.locator('code.secret-once').textContent()).trim(), 'abcd-efgh-ijkl-mnop-qrst');
+  await apps.getByRole('button', { name: 'Done' }).click();
+  await apps.getByRole('cell', { name: 'K-9 Mail' }).waitFor();
+  assert.equal(await apps.getByText('abcd-efgh-ijkl-mnop-qrst').count(), 0, 'the new password is gone after Done');
+
+  await devices.getByRole('button', { name: 'Remove all' }).click();
+  await devices.getByText('No trusted devices.').waitFor();
+  await page.screenshot({ path: artifactPath('package-enroll', 'security.png'), fullPage: true, caret: 'initial' });
+  assert.deepEqual(wasm, [], 'the security components load no WebAssembly');
   assert.deepEqual(problems, [], 'no CSP violation or page error');
 });
