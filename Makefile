@@ -114,9 +114,11 @@ test-e2e-pgsql: $(HOST_LIB)
 	node --test --test-concurrency=1 tests/e2e/roundcube-pgsql.test.mjs
 
 # The reference JS webmail demo on 127.0.0.1 (MAIL2FA_DEMO_PORT, default 8025).
+# The JS webmail demo, and a Roundcube with the plugin beside it when Debian's Roundcube is
+# installed (scripts/demo.sh; MAIL2FA_DEMO_ROUNDCUBE=0 for the JS demo only).
 demo: dist/mail2fa.wasm | $(WASM_OPT)
 	node plugins-js/scripts/copy-dist.mjs
-	node www/demo/server.mjs
+	scripts/demo.sh
 
 # The Dovecot passdb (plugins-php/mail2fa/dovecot/): a real Dovecot 2.3 on 127.0.0.1 with the
 # shipped snippets, IMAP/POP3/submission logins of 2FA users (app passwords only, exempt webmail
