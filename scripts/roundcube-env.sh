@@ -59,11 +59,11 @@ write_dovecot() {
   IMAP_PORT=$(free_port)
   : > "$D/dovecot/passwd"
   local u
+  mkdir -p "$D/dovecot/seed"
   for u in "${USERS[@]}"; do
     echo "$u:{PLAIN}pw-$u-Secret1::::::" >> "$D/dovecot/passwd"
-    local md="$D/mail/$u"
-    mkdir -p "$md/cur" "$md/new" "$md/tmp"
-    cat > "$md/new/1700000000.M1P1.e2e" <<EOF
+    mkdir -p "$D/mail/$u/cur" "$D/mail/$u/new" "$D/mail/$u/tmp"
+    cat > "$D/dovecot/seed/$u.eml" <<EOF
 From: Seeder <seeder@example.test>
 To: $u@example.test
 Subject: Seeded message for $u
@@ -113,6 +113,19 @@ service anvil {
   }
 }
 EOF
+}
+
+# Each user's message is delivered through Dovecot (doveadm save), as an MDA would, so the
+# mailbox is indexed before the first login. A file dropped into a never-opened maildir is
+# not enough: when two IMAP sessions open such a maildir at once (Roundcube's inbox sends
+# its list and getunread requests in parallel) one of them can see INBOX empty while the
+# other builds the index, and the seeded message is missing from the first message list.
+seed_mail() {
+  local u
+  for u in "${USERS[@]}"; do
+    doveadm -c "$D/dovecot/dovecot.conf" save -u "$u" -m INBOX < "$D/dovecot/seed/$u.eml" \
+      || die "doveadm save for $u failed: $(tail -5 "$D/logs/dovecot.log")"
+  done
 }
 
 write_php() {
@@ -276,6 +289,7 @@ up() {
   record_pid $! nginx
 
   wait_for 15 port_open "$IMAP_PORT" || die "dovecot did not start: $(tail -5 "$D/logs/dovecot.log" "$D/logs/dovecot.out")"
+  seed_mail
   wait_for 15 test -S "$D/php/fpm.sock" || die "php-fpm did not start: $(tail -5 "$D/logs/php-fpm.out" "$D/logs/php-fpm.log")"
   wait_for 15 port_open "$HTTP_PORT" || die "nginx did not start: $(tail -5 "$D/logs/nginx-error.log" "$D/logs/nginx.out")"
 
