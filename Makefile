@@ -99,18 +99,20 @@ test-js: dist/mail2fa.wasm | $(WASM_OPT)
 # The browser suite: the demo and <mail2fa-enroll> in headless Chromium (www/test/).
 test-ui: dist/mail2fa.wasm | $(WASM_OPT)
 	node plugins-js/scripts/copy-dist.mjs
-	node --test --test-concurrency=1 www/test/*.test.mjs
+	node --test --test-concurrency=1 --test-timeout=600000 www/test/*.test.mjs
 
 # The Roundcube plugin end to end (tests/e2e/): Debian's Roundcube + Dovecot + php-fpm
 # (ffi.enable=preload with the PHP host's preload files) + nginx + Chromium, started by
 # scripts/roundcube-env.sh; the whole suite on SQLite, storage/replay/limit on PostgreSQL.
 # Screenshots: tests/artifacts/e2e/.
+# --test-timeout is a backstop only (10 min per scenario): a stuck scenario fails the run
+# instead of hanging CI; suites also close every browser a failed scenario left open.
 test-e2e: $(HOST_LIB)
-	node --test --test-concurrency=1 tests/e2e/roundcube-sqlite.test.mjs tests/e2e/roundcube-config.test.mjs
+	node --test --test-concurrency=1 --test-timeout=600000 tests/e2e/roundcube-sqlite.test.mjs tests/e2e/roundcube-config.test.mjs
 
 # The same storage/replay/limit/admin scenarios on PostgreSQL (Debian's postgresql, started by the script).
 test-e2e-pgsql: $(HOST_LIB)
-	node --test --test-concurrency=1 tests/e2e/roundcube-pgsql.test.mjs
+	node --test --test-concurrency=1 --test-timeout=600000 tests/e2e/roundcube-pgsql.test.mjs
 
 # The reference JS webmail demo on 127.0.0.1 (MAIL2FA_DEMO_PORT, default 8025).
 # The JS webmail demo, and a Roundcube with the plugin beside it when Debian's Roundcube is

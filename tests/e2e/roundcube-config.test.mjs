@@ -9,13 +9,16 @@ import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { up, REPO } from './lib/env.mjs';
-import { browser, login } from './lib/browser.mjs';
+import { browser, login, closeAllBrowsers } from './lib/browser.mjs';
 
 let env;
 before(() => {
   env = up({ db: 'sqlite', local: "<?php\n$config['mail2fa_keys'] = [];\n" });
 });
-after(() => env?.stop());
+after(async () => {
+  await closeAllBrowsers();
+  env?.stop();
+});
 
 test('no site key: the settings refuse enrollment and the admin error log says what to set', async () => {
   const b = await browser();

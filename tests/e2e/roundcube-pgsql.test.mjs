@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { up, sql, Phone, REPO, admin } from './lib/env.mjs';
 import { seedGauth, randomSecret, importGauth, loginWithCode, replayRefused, bruteForceLocked, storageConsistent } from './lib/scenarios.mjs';
-import { seesSeeded } from './lib/browser.mjs';
+import { seesSeeded, closeAllBrowsers } from './lib/browser.mjs';
 
 let env;
 const t0 = Date.now();
@@ -16,7 +16,8 @@ before(() => {
   console.log(`# environment (PostgreSQL) up in ${env.setupMs} ms`);
 });
 
-after(() => {
+after(async () => {
+  await closeAllBrowsers();
   env?.stop();
   console.log(`# suite ran in ${Math.round((Date.now() - t0) / 1000)} s`);
 });

@@ -7,7 +7,7 @@ import { writeFileSync, readFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { up, sql, admin, artifact, Phone, snapshot, REPO } from './lib/env.mjs';
-import { browser, login, submitCode, seesSeeded, logout, errorText, where } from './lib/browser.mjs';
+import { browser, login, submitCode, seesSeeded, logout, errorText, where, closeAllBrowsers } from './lib/browser.mjs';
 import { Client } from './lib/http.mjs';
 import {
   seedGauth, randomSecret, importGauth, row, loginWithCode, replayRefused, bruteForceLocked, storageConsistent,
@@ -38,7 +38,8 @@ before(() => {
   console.log(`# environment up in ${env.setupMs} ms`);
 });
 
-after(() => {
+after(async () => {
+  await closeAllBrowsers();
   env?.stop();
   console.log(`# suite ran in ${Math.round((Date.now() - t0) / 1000)} s`);
 });

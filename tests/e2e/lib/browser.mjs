@@ -16,6 +16,15 @@ const ARGS = [
   '--disable-sync',
 ];
 
+// Every open browser, so a suite's after() can close the ones a failed test left open: an
+// open Chromium keeps the test process alive, and CI must fail, not hang.
+const open = new Set();
+
+/** Closes every browser still open (suites call it in after()). */
+export async function closeAllBrowsers() {
+  await Promise.allSettled([...open].map((b) => b.close()));
+}
+
 /** A fresh browser profile (its own cookies): {context, page, close}. */
 export async function browser() {
   const dir = mkdtempSync(join(tmpdir(), 'mail2fa-chromium-'));
@@ -29,14 +38,17 @@ export async function browser() {
   });
   const page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(15000);
-  return {
+  const handle = {
     context,
     page,
     async close() {
+      open.delete(handle);
       await context.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  open.add(handle);
+  return handle;
 }
 
 /** Password login; returns 'second-factor', 'enroll', 'inbox' or 'failed'. */
