@@ -11,8 +11,10 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
 STATE=${MAIL2FA_DEMO_DIR:-build/demo}
-RC_DIR="$STATE-roundcube"
-case "$RC_DIR" in /*) ;; *) RC_DIR="$REPO/$RC_DIR" ;; esac
+# The Roundcube servers run as other users (dovecot, www-data): their throw-away directory
+# lives under /tmp, which every user can traverse (a clone under a 0700 home could not be
+# read); its path is kept in the JS demo's state directory for the next start's clean-up.
+RC_POINTER="$STATE/roundcube-dir"
 
 roundcube_installed() {
   [ -d /var/lib/roundcube/plugins ] && command -v php-fpm8.2 >/dev/null && command -v dovecot >/dev/null &&
@@ -21,12 +23,16 @@ roundcube_installed() {
 
 if [ "${MAIL2FA_DEMO_ROUNDCUBE:-1}" != 0 ] && roundcube_installed; then
   make --no-print-directory host >/dev/null
-  # A demo stopped without its trap (kill -9, reboot) leaves a pid list behind; its servers
-  # are stopped (if still running) and the throw-away environment is made anew.
-  scripts/roundcube-env.sh down "$RC_DIR"
-  rm -rf "$RC_DIR"
-  mkdir -p "$RC_DIR"
-  trap 'scripts/roundcube-env.sh down "$RC_DIR"' EXIT
+  # A demo stopped without its trap (kill -9, reboot) leaves its servers' pid list behind:
+  # those still running are stopped and the directory removed.
+  if [ -f "$RC_POINTER" ]; then
+    stale=$(cat "$RC_POINTER")
+    case "$stale" in /tmp/mail2fa-demo-roundcube.*) scripts/roundcube-env.sh down "$stale"; rm -rf "$stale" ;; esac
+  fi
+  mkdir -p "$STATE"
+  RC_DIR=$(mktemp -d /tmp/mail2fa-demo-roundcube.XXXXXX)
+  echo "$RC_DIR" > "$RC_POINTER"
+  trap 'scripts/roundcube-env.sh down "$RC_DIR"; rm -rf "$RC_DIR" "$RC_POINTER"' EXIT
   trap 'exit 130' INT TERM
   scripts/roundcube-env.sh up "$RC_DIR" >/dev/null
   # shellcheck disable=SC1091
