@@ -4,7 +4,7 @@
 //   status      {} → {remaining, issued}   (backup.status)
 //   regenerate  {} → {codes: [..], remaining}   (backup.generate: every old code stops working)
 // Attributes besides the panel's: account (named in the downloaded file), print-css-src.
-import { Mail2faPanel, PANEL_STRINGS, h, format } from './mail2fa-panel.js';
+import { Mail2faPanel, PANEL_STRINGS, h, format, downloadText, printAlone } from './mail2fa-panel.js';
 
 export const BACKUP_STRINGS = {
   ...PANEL_STRINGS,
@@ -111,23 +111,12 @@ export class Mail2faBackupCodes extends Mail2faPanel {
   download() {
     const s = this.s;
     const text = [format(s.fileHeader, { account: this.getAttribute('account') || '' }), '', ...this._codes, ''].join('\r\n');
-    const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
-    const a = h('a', { href: url, download: s.fileName, hidden: true });
-    this.shadowRoot.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    downloadText(this, s.fileName, text);
   }
 
   /** Prints the codes alone: mail2fa-codes-print.css hides the rest of the page meanwhile. */
   print() {
-    this.setAttribute('data-printing', '');
-    const done = () => {
-      this.removeAttribute('data-printing');
-      window.removeEventListener('afterprint', done);
-    };
-    window.addEventListener('afterprint', done);
-    window.print();
+    printAlone(this);
   }
 }
 

@@ -12,6 +12,9 @@ import {
   transportOf,
   stringsOf,
   attachStyles,
+  adoptEarlyProperties,
+  downloadText,
+  printAlone,
   Mail2faCore,
   TransportError,
 } from './mail2fa-ui.js';
@@ -91,13 +94,7 @@ let ids = 0;
 export class Mail2faEnroll extends HTMLElement {
   constructor() {
     super();
-    this.transport = this.transport ?? null; // keeps a property set before the upgrade
-    if (Object.hasOwn(this, 'strings')) {
-      // Set before the element was defined: move it behind the accessor.
-      const early = this.strings;
-      delete this.strings;
-      this._strings = early;
-    }
+    adoptEarlyProperties(this);
     this._uid = `m2fe${++ids}`;
     this._state = null;
     this._busy = false;
@@ -443,24 +440,12 @@ export class Mail2faEnroll extends HTMLElement {
   }
 
   _download() {
-    const blob = new Blob([this._backupText()], { type: 'text/plain;charset=utf-8' });
-    const url = URL.createObjectURL(blob);
-    const a = h('a', { href: url, download: this.s.backupFileName, hidden: true });
-    this.shadowRoot.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    downloadText(this, this.s.backupFileName, this._backupText());
   }
 
-  /** Prints the backup codes alone: mail2fa-print.css hides the rest of the page while printing. */
+  /** Prints the backup codes alone (mail2fa-print.css). */
   _print() {
-    this.setAttribute('data-printing', '');
-    const done = () => {
-      this.removeAttribute('data-printing');
-      window.removeEventListener('afterprint', done);
-    };
-    window.addEventListener('afterprint', done);
-    window.print();
+    printAlone(this);
   }
 
   async _cancel() {

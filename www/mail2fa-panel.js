@@ -4,9 +4,9 @@
 // transport and strings work as in <mail2fa-enroll>: endpoint-<action> attributes (or a
 // `transport` property), csrf-token, encoding, and a `strings` attribute or property;
 // css-src (mail2fa.css) and panel-css-src (mail2fa-panel.css) locate the two stylesheets.
-import { h, format, transportOf, stringsOf, attachStyles } from './mail2fa-ui.js';
+import { h, format, transportOf, stringsOf, attachStyles, adoptEarlyProperties, downloadText, printAlone } from './mail2fa-ui.js';
 
-export { h, format };
+export { h, format, downloadText, printAlone };
 
 /** Strings every panel shares; each component adds its own on top. */
 export const PANEL_STRINGS = {
@@ -28,12 +28,7 @@ export class Mail2faPanel extends HTMLElement {
 
   constructor() {
     super();
-    this.transport = this.transport ?? null; // keeps a property set before the upgrade
-    if (Object.hasOwn(this, 'strings')) {
-      const early = this.strings;
-      delete this.strings;
-      this._strings = early;
-    }
+    adoptEarlyProperties(this);
     this._uid = `m2fp${++ids}`;
     this._busy = false;
   }

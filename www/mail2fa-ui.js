@@ -26,6 +26,40 @@ export function format(text, values = {}) {
   return String(text).replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
 }
 
+/**
+ * Properties a page set on the element before it was defined (plain own properties that
+ * shadow the class's accessors): `transport` is kept, `strings` moved behind its accessor.
+ */
+export function adoptEarlyProperties(el) {
+  el.transport = el.transport ?? null;
+  if (Object.hasOwn(el, 'strings')) {
+    const early = el.strings;
+    delete el.strings;
+    el._strings = early;
+  }
+}
+
+/** Offers `text` as a download named `fileName` (a link clicked inside `el`'s shadow root). */
+export function downloadText(el, fileName, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+  const a = h('a', { href: url, download: fileName, hidden: true });
+  el.shadowRoot.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Prints `el` alone: its print stylesheet hides the page while `data-printing` is set. */
+export function printAlone(el) {
+  el.setAttribute('data-printing', '');
+  const done = () => {
+    el.removeAttribute('data-printing');
+    window.removeEventListener('afterprint', done);
+  };
+  window.addEventListener('afterprint', done);
+  window.print();
+}
+
 /** An Error from a transport, carrying the server's (or the network's) code. */
 export class TransportError extends Error {
   constructor(code, message, status = 0) {
