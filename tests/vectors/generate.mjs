@@ -92,8 +92,8 @@ const verify = [
   {
     name: 'same step again is a replay (RFC 6238 5.2)',
     request: check('totp.verify', sealedEnabled(step0), code(T0), T0),
-    // A refused code is counted by the attempt limiter, so rev moves (the host writes it).
-    response: { ok: true, accepted: false, reason: 'replayed', record: { rev: 4, totp: { last_step: step0 }, limiter: { failures: [T0] } } },
+    // A replay is refused but not counted (a double-submit must not lock): nothing changes.
+    response: { ok: true, accepted: false, reason: 'replayed', record: { rev: 3, totp: { last_step: step0 } } },
   },
   {
     name: 'an older step than the last accepted is a replay even inside the window',
@@ -151,9 +151,9 @@ const verify = [
     response: { ok: true, accepted: true, step: step0 },
   },
   {
-    name: 'a trailing letter makes a malformed code, never parsed',
+    name: 'a trailing letter makes a malformed code, never parsed (not counted)',
     request: check('totp.verify', fresh, code(T0).slice(0, 5) + 'x', T0),
-    response: { ok: true, accepted: false, reason: 'malformed', record: { rev: 4, limiter: { failures: [T0] } } },
+    response: { ok: true, accepted: false, reason: 'malformed', record: { rev: 3 } },
   },
   {
     name: 'a leading space with five digits is malformed',

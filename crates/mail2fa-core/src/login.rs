@@ -41,7 +41,8 @@ pub enum Verdict {
     FactorRequired,
     /// The factor passed: log in.
     Ok,
-    /// The factor was wrong (counted by the limiter): ask again.
+    /// The factor was wrong (a wrong code is counted by the limiter; a replayed or
+    /// malformed one is not): ask again.
     Wrong,
     /// Too many wrong factors: nothing was checked; retry after `retry_after` seconds.
     Locked,
@@ -66,7 +67,8 @@ impl Verdict {
 pub enum Guarded {
     /// Accepted; the limiter was reset.
     Accepted,
-    /// Rejected for `reason`; counted. `retry_after` is set when this failure locked.
+    /// Rejected for `reason`. A guess (`wrong_code`) is counted and `retry_after` is set
+    /// when it locked; `replayed` and `malformed` are refused without being counted.
     Rejected {
         /// `wrong_code`, `replayed` or `malformed`.
         reason: &'static str,
@@ -80,9 +82,17 @@ pub enum Guarded {
     },
 }
 
+/// Whether a refusal is a guess the limiter counts. A replayed code (a right code whose
+/// step was already used, e.g. the same code sent from two tabs) and a malformed one
+/// (which cannot be any code) are refused but are not guesses: counting them would let a
+/// double-submit or a typo-prone client lock the user out.
+pub fn counts_as_guess(reason: &str) -> bool {
+    !matches!(reason, "replayed" | "malformed")
+}
+
 /// Runs `check` (which returns `None` when accepted or the reason it was not) under the
-/// limiter: refused unchecked while locked, counted when wrong, reset when right. Every
-/// change to the record is marked with `touch(time)`.
+/// limiter: refused unchecked while locked, counted when wrong ([`counts_as_guess`]),
+/// reset when right. Every change to the record is marked with `touch(time)`.
 pub fn guarded(
     record: &mut Record,
     time: u64,
@@ -98,6 +108,10 @@ pub fn guarded(
             record.touch(time);
             Ok(Guarded::Accepted)
         }
+        Some(reason) if !counts_as_guess(reason) => Ok(Guarded::Rejected {
+            reason,
+            retry_after: None,
+        }),
         Some(reason) => {
             let retry_after = match record.limiter.fail(time, config) {
                 Failure::Counted => None,
