@@ -385,7 +385,7 @@ final class Core
         } catch (\FFI\Exception $e) {
             // Not preloaded: FFI::cdef() below.
         }
-        $library ??= self::distDir() . '/libmail2fa_host.so';
+        $library ??= self::defaultLibrary();
         if (isset(self::$cdef[$library])) {
             return self::$cdef[$library];
         }
@@ -397,7 +397,8 @@ final class Core
                 . ' lib/preload.php, or ffi.enable=true (plugins-php/mail2fa/README.md)');
         }
         if (!is_file($library)) {
-            throw new Error('library_missing', "the host library $library does not exist (build it: make host)");
+            throw new Error('library_missing', "the host library $library does not exist (the release archive ships"
+                . ' dist/linux-x86_64 and dist/linux-aarch64; this machine is ' . php_uname('m') . '; from source: make host)');
         }
         $header = (string) file_get_contents(__DIR__ . '/mail2fa.h');
         $declarations = preg_replace('/^#define .*$/m', '', $header);
@@ -408,6 +409,20 @@ final class Core
         }
 
         return self::$cdef[$library] = $ffi;
+    }
+
+    /**
+     * The host library for this machine: a source build's dist/libmail2fa_host.so, else the
+     * release archive's dist/linux-<machine>/libmail2fa_host.so (x86_64, aarch64).
+     */
+    public static function defaultLibrary(): string
+    {
+        $dir = self::distDir();
+        if (is_file($dir . '/libmail2fa_host.so')) {
+            return $dir . '/libmail2fa_host.so';
+        }
+
+        return $dir . '/linux-' . php_uname('m') . '/libmail2fa_host.so';
     }
 
     /** dist/ with the built artifacts: inside the plugin (packaged) or at the source tree's root. */

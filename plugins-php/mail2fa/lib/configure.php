@@ -8,18 +8,23 @@
  *   <out>/mail2fa.ini  the php.ini snippet: ffi.preload of that header, opcache.preload of
  *                      preload.php (the adapter classes), opcache.preload_user
  *
- * Usage: php configure.php --library=/abs/libmail2fa_host.so --out=DIR [--preload-user=www-data]
+ * Usage: php configure.php [--library=/abs/libmail2fa_host.so] [--out=DIR] [--preload-user=www-data]
+ * Defaults: the plugin's dist/ for --out, and for --library dist/libmail2fa_host.so (a source
+ * build) or the release archive's dist/linux-<this machine>/libmail2fa_host.so.
  * `make host` runs it for dist/. See ../README.md.
  */
 
 $opts = getopt('', ['library:', 'out:', 'preload-user::']);
-if (empty($opts['library']) || empty($opts['out'])) {
-    fwrite(STDERR, "usage: php configure.php --library=/abs/libmail2fa_host.so --out=DIR [--preload-user=www-data]\n");
-    exit(2);
+$dist = dirname(__DIR__) . '/dist';
+if (empty($opts['library'])) {
+    $opts['library'] = is_file("$dist/libmail2fa_host.so") ? "$dist/libmail2fa_host.so"
+        : "$dist/linux-" . php_uname('m') . '/libmail2fa_host.so';
 }
+$opts['out'] = empty($opts['out']) ? $dist : $opts['out'];
 $library = realpath($opts['library']);
 if ($library === false || !is_file($library)) {
-    fwrite(STDERR, "configure.php: no library at {$opts['library']} (build it: make host)\n");
+    fwrite(STDERR, "configure.php: no library at {$opts['library']} (the release archive ships dist/linux-x86_64 and"
+        . ' dist/linux-aarch64; this machine is ' . php_uname('m') . "; from source: make host)\n");
     exit(1);
 }
 $out = rtrim($opts['out'], '/');
