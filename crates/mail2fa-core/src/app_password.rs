@@ -8,10 +8,19 @@
 //!
 //! A check through the core does not know which app password was typed; hashing every
 //! stored one would cost up to ten Argon2id runs (bench/RESULTS.md). So each entry also
-//! keeps `tag`: the first byte of SHA-256 over the password, in hex. Only entries whose
-//! tag matches are hashed (one Argon2id for the right password, almost always none for a
-//! wrong one). The tag leaks 8 of the password's 94 bits to someone holding the record,
-//! leaving 86 bits behind Argon2id: still far beyond any offline search.
+//! keeps `tag`: the first byte of SHA-256 over a fixed prefix and the password. Only
+//! entries whose tag matches are hashed (one Argon2id for the right password, almost
+//! always none for a wrong one). The tag leaks 8 of the password's 94 bits to someone
+//! holding the record, leaving 86 bits behind Argon2id: still far beyond any offline search.
+//!
+//! Two tag versions exist. **v2** (written now) is the first byte of
+//! SHA-256(`"mail2fa/v2/app-password/"` ‖ password), each hex digit written as a letter
+//! `g`–`v` (`0`→`g`, `f`→`v`): Dovecot computes that byte itself with
+//! `%{sha256;truncate=8,salt=mail2fa/v2/app-password/:password}`, and the letters keep
+//! the two characters of the projection's column apart from a v1 tag. **v1** (two hex
+//! digits, SHA-256 over `"mail2fa/v1 app-password"` 0x00 ‖ password) could not be
+//! computed by Dovecot (its strings end at NUL); the core still filters by it, and a
+//! successful check rewrites the entry's tag to v2.
 //!
 //! Each is stored as an Argon2id PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`,
 //! 16-byte salt from host entropy, 32-byte hash), exactly what Dovecot's `{ARGON2ID}`
@@ -49,20 +58,54 @@ pub struct AppPassword {
     pub created_at: u64,
     /// When it last verified through the core.
     pub last_used_at: Option<u64>,
-    /// The first byte of SHA-256(`"mail2fa/v1 app-password" 0` ‖ password), two hex digits;
-    /// absent on entries made elsewhere (those are always hashed).
+    /// The v2 tag (two letters `g`–`v`, see the module text) or, on entries made before it,
+    /// the v1 tag (two hex digits); absent on entries made elsewhere (those are always hashed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
 }
 
-/// The tag of a canonical password.
-fn tag(canonical: &str) -> String {
+/// What Dovecot's `%{sha256;…,salt=…:password}` puts before the password for a v2 tag.
+pub const TAG_V2_SALT: &str = "mail2fa/v2/app-password/";
+
+fn first_sha256_byte(parts: &[&[u8]]) -> u8 {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    h.update(b"mail2fa/v1 app-password\0");
-    h.update(canonical.as_bytes());
-    let first = h.finalize()[0];
-    alloc::format!("{first:02x}")
+    for part in parts {
+        h.update(part);
+    }
+    h.finalize()[0]
+}
+
+/// The v2 tag of a canonical password: the first SHA-256 byte of salt ‖ password, each
+/// hex digit as a letter (`0`→`g` … `f`→`v`), so it never equals a v1 tag.
+pub fn tag(canonical: &str) -> String {
+    let byte = first_sha256_byte(&[TAG_V2_SALT.as_bytes(), canonical.as_bytes()]);
+    [byte >> 4, byte & 0x0f]
+        .iter()
+        .map(|nibble| char::from(b'g' + nibble))
+        .collect()
+}
+
+/// The v1 tag (entries made before v2): two hex digits.
+fn tag_v1(canonical: &str) -> String {
+    let byte = first_sha256_byte(&[b"mail2fa/v1 app-password\0", canonical.as_bytes()]);
+    alloc::format!("{byte:02x}")
+}
+
+fn is_v2_tag(tag: &str) -> bool {
+    tag.len() == 2 && tag.bytes().all(|b| (b'g'..=b'v').contains(&b))
+}
+
+/// Whether an entry with `stored` tag may hold the password whose tags are given: a tag of
+/// either version that differs rules it out; any other form is hashed (it only skips work).
+fn tag_admits(stored: Option<&str>, v2: &str, v1: &str) -> bool {
+    match stored {
+        Some(t) if is_v2_tag(t) => t == v2,
+        Some(t) if t.len() == 2 && t.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            t.eq_ignore_ascii_case(v1)
+        }
+        _ => true,
+    }
 }
 
 fn new_password(rng: &mut EntropyStream) -> Zeroizing<String> {
@@ -142,8 +185,9 @@ pub fn verify(passwords: &mut [AppPassword], input: &str, time: u64) -> Result<O
     }
     let candidate = canonical(input);
     let candidate_tag = tag(&candidate);
+    let candidate_v1 = tag_v1(&candidate);
     for entry in passwords.iter_mut() {
-        if entry.tag.as_ref().is_some_and(|t| *t != candidate_tag) {
+        if !tag_admits(entry.tag.as_deref(), &candidate_tag, &candidate_v1) {
             continue;
         }
         let stored = PhcHash::parse(&entry.phc).map_err(|_| {
@@ -154,6 +198,8 @@ pub fn verify(passwords: &mut [AppPassword], input: &str, time: u64) -> Result<O
         })?;
         if stored.verify(candidate.as_bytes())? {
             entry.last_used_at = Some(time);
+            // A v1 (or missing) tag becomes v2 now that the password is known.
+            entry.tag = Some(candidate_tag);
             return Ok(Some(entry.id.clone()));
         }
     }
@@ -190,10 +236,40 @@ mod tests {
         // An entry without a tag (made elsewhere) is hashed; the tag only skips work.
         list[0].tag = None;
         assert!(verify(&mut list, &pw, 10).unwrap().is_some());
+        // v1 tags (two hex digits, written before v2) still filter, and a match rewrites v2.
+        let v2 = list[0].tag.clone();
+        list[0].tag = Some(tag_v1(&pw));
+        assert!(verify(&mut list, &pw, 11).unwrap().is_some());
+        assert_eq!(list[0].tag, v2);
+        list[0].tag = Some(if tag_v1(&pw) == "00" { "01" } else { "00" }.into());
+        assert_eq!(
+            verify(&mut list, &pw, 12).unwrap(),
+            None,
+            "a wrong v1 tag skips"
+        );
+        // A tag of neither form only costs a hash.
+        list[0].tag = Some("v9:zz".into());
+        assert!(verify(&mut list, &pw, 13).unwrap().is_some());
         list[0].phc = "garbage".into();
         assert_eq!(
             verify(&mut list, &pw, 10).unwrap_err().code(),
             ErrorCode::InvalidRecord
         );
+    }
+
+    #[test]
+    fn tags_match_independent_sha256() {
+        // Values from Python's hashlib (and Dovecot's %{sha256;truncate=8,salt=...:password}).
+        assert_eq!(tag("mdih-ssbs-egaq-mphj-vzfs"), "hn"); // 0x17
+        assert_eq!(tag("abcd-efgh-ijkl-mnop-qrst"), "qq"); // 0xaa
+        assert_eq!(tag_v1("mdih-ssbs-egaq-mphj-vzfs"), "ba");
+        assert_eq!(tag_v1("abcd-efgh-ijkl-mnop-qrst"), "19");
+        for pw in ["", "x", "abcd-efgh-ijkl-mnop-qrst"] {
+            let t = tag(pw);
+            assert!(
+                is_v2_tag(&t) && !t.bytes().any(|b| b.is_ascii_hexdigit()),
+                "{t}"
+            );
+        }
     }
 }

@@ -16,6 +16,7 @@ mod record_ops;
 mod request;
 mod revoke;
 mod totp_ops;
+mod webmail_ops;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -69,6 +70,8 @@ const OPS: &[(&str, Op)] = &[
     ("phc.verify", phc_ops::verify),
     ("import.gauthenticator", import_ops::gauthenticator),
     ("import.kolab", import_ops::kolab),
+    ("webmail.proof", webmail_ops::proof),
+    ("webmail.verify", webmail_ops::verify),
 ];
 
 fn list_ops(_: &Request) -> Result<Response> {
