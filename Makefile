@@ -2,6 +2,8 @@
 #   make wasm   -> dist/mail2fa.wasm (THE artifact every host loads), its sha256 and the JS glue
 #   make host   -> dist/libmail2fa_host.so (PHP's FFI host library, pinned to dist/mail2fa.wasm) + FFI header and php.ini snippet
 #   make test   -> every test suite (the README's test command; .ci/run calls it)
+#   make release -> dist/release/: plugin archive, .deb, npm tarball, SHA256SUMS (scripts/release.sh)
+#   make deps   -> installs what is missing (scripts/install-deps.sh; quick when all is there)
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
@@ -18,9 +20,15 @@ WASM_OPT := node_modules/.bin/wasm-opt
 WASM_OPT_FLAGS := -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
 
-.PHONY: all wasm plugin-assets test test-rust test-node test-js test-ui test-e2e test-e2e-pgsql test-dovecot demo lint repro-check fuzz-smoke host test-php clean
+.PHONY: all deps release release-pin release-check host-aarch64 test-release wasm plugin-assets test test-rust test-node test-js test-ui test-e2e test-e2e-pgsql test-dovecot demo lint repro-check fuzz-smoke host test-php clean
 
 all: wasm
+
+# Everything the build and the suites need (Debian packages, Rust targets, wasm-bindgen, npm
+# packages): `make test` and `make demo` run it first, so on a fresh Debian 12 machine the
+# README's two commands are the whole set-up. Each step checks before it installs.
+deps:
+	bash scripts/install-deps.sh
 
 wasm: dist/mail2fa.wasm
 
@@ -117,7 +125,7 @@ test-e2e-pgsql: $(HOST_LIB)
 # The reference JS webmail demo on 127.0.0.1 (MAIL2FA_DEMO_PORT, default 8025).
 # The JS webmail demo, and a Roundcube with the plugin beside it when Debian's Roundcube is
 # installed (scripts/demo.sh; MAIL2FA_DEMO_ROUNDCUBE=0 for the JS demo only).
-demo: dist/mail2fa.wasm | $(WASM_OPT)
+demo: deps dist/mail2fa.wasm | $(WASM_OPT)
 	node plugins-js/scripts/copy-dist.mjs
 	scripts/demo.sh
 
@@ -127,7 +135,44 @@ demo: dist/mail2fa.wasm | $(WASM_OPT)
 test-dovecot: dist/mail2fa.wasm
 	python3 tests/dovecot/run.py
 
-test: lint test-rust test-node test-js test-ui test-php repro-check test-dovecot test-e2e test-e2e-pgsql
+test: deps release-check lint test-rust test-node test-js test-ui test-php repro-check test-dovecot test-e2e test-e2e-pgsql test-release
+
+# ---- release (scripts/release.sh; the plugin README's install section) ----
+# The aarch64 host library: cross-built with Debian's gcc-aarch64-linux-gnu in the host
+# library's target dir (build scripts shared with `make host`), same profile overrides.
+HOST_LIB_AARCH64 := build/host-aarch64/libmail2fa_host.so
+host-aarch64: $(HOST_LIB_AARCH64)
+
+$(HOST_LIB_AARCH64): dist/mail2fa.wasm $(shell find crates/mail2fa-host -name '*.rs' -o -name Cargo.toml) Cargo.lock
+	MAIL2FA_WASM_SHA256=$$(cut -d' ' -f1 dist/mail2fa.wasm.sha256) CARGO_TARGET_DIR=target/host \
+	  CARGO_PROFILE_RELEASE_PANIC=unwind CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+	  CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
+	  cargo build --release --locked -p mail2fa-host --target aarch64-unknown-linux-gnu
+	mkdir -p $(dir $@)
+	cp target/host/aarch64-unknown-linux-gnu/release/libmail2fa_host.so $@.tmp && mv -f $@.tmp $@
+
+# dist/release/: the plugin archive (x86_64 + aarch64 host libraries), the .deb, the npm
+# tarball and SHA256SUMS. Reuses the host library the other suites built; checks the module's
+# published sha256, the libraries' glibc needs, and smoke-tests both (aarch64 under qemu-user).
+release: $(HOST_LIB) $(HOST_LIB_AARCH64) | $(WASM_OPT)
+	scripts/release.sh
+
+# Versions, licences and composer metadata agree (quick; part of `make test`).
+release-check:
+	scripts/release-check.sh metadata
+
+# After a deliberate change of the core or the toolchain: publish the new module's sha256
+# (the one `make release` then requires). Commit release/mail2fa.wasm.sha256.
+release-pin: dist/mail2fa.wasm
+	mkdir -p release
+	cp dist/mail2fa.wasm.sha256 release/mail2fa.wasm.sha256
+	@echo "release/mail2fa.wasm.sha256 = $$(cut -d' ' -f1 release/mail2fa.wasm.sha256) (commit it)"
+
+# Install tests from the artifacts alone (tests/release/): the archive and the .deb into
+# Debian's Roundcube, enroll and log in with a code in Chromium, upgrade/remove/purge the
+# package keeping tables and config; the machine is left as found.
+test-release: release
+	node --test --test-concurrency=1 --test-timeout=900000 tests/release/install.test.mjs
 
 clean:
 	rm -rf build dist target

@@ -15,6 +15,9 @@ APT_PACKAGES=(
   # Dovecot passdb for 2FA users (plugins-php/mail2fa/dovecot, tests/dovecot): Lua passdb over
   # the plugin's SQLite/PostgreSQL tables, POP3 and submission services.
   dovecot-auth-lua lua-sql-sqlite3 lua-sql-postgres dovecot-pop3d dovecot-submissiond
+  # Release (make release, tests/release): composer validate, the aarch64 host library
+  # (cross gcc + arm64 libc) smoke-tested under qemu-user, objdump for its glibc needs.
+  make gcc binutils composer gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 )
 
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' crates/mail2fa-wasm/Cargo.toml)
@@ -36,7 +39,26 @@ fi
 
 command -v node >/dev/null || { apt-get install -y -q nodejs npm; }
 
-rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# The toolchain rust-toolchain.toml pins (the compiler of the published module). When the
+# default "stable" is exactly that version, it is linked under the pinned name instead of
+# downloaded again.
+RUST_CHANNEL=$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
+RUST_HOST=$(rustc +stable -vV 2>/dev/null | sed -n 's/^host: //p')
+RUST_HOST=${RUST_HOST:-x86_64-unknown-linux-gnu}
+if ! rustup run "$RUST_CHANNEL" rustc --version >/dev/null 2>&1; then
+  stable_dir="$(rustup toolchain list -v 2>/dev/null | awk '/^stable-/ {print $NF}' | head -1)"
+  if [ -n "$stable_dir" ] && [ "$(rustc +stable --version 2>/dev/null | awk '{print $2}')" = "$RUST_CHANNEL" ]; then
+    echo "install-deps: rust $RUST_CHANNEL = the installed stable toolchain (linked)"
+    ln -sfn "$stable_dir" "${RUSTUP_HOME:-$HOME/.rustup}/toolchains/$RUST_CHANNEL-$RUST_HOST"
+  else
+    echo "install-deps: rust $RUST_CHANNEL"
+    rustup toolchain install "$RUST_CHANNEL" --profile minimal
+  fi
+fi
+# Targets and components of the pinned toolchain (rustup reads rust-toolchain.toml here).
+for t in wasm32-unknown-unknown aarch64-unknown-linux-gnu; do
+  rustup target list --installed | grep -qx "$t" || rustup target add "$t"
+done
 rustup component list --installed | grep -q '^clippy' || rustup component add clippy
 rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
 
@@ -46,6 +68,12 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
+# npm ci replaces node_modules/ (slow, and it would pull files from under a running suite):
+# only when package-lock.json changed since the last install here.
 if [ -f package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ "$(cat node_modules/.mail2fa-lock.sha256 2>/dev/null)" != "$lock_sum" ] || [ ! -x node_modules/.bin/wasm-opt ]; then
+    npm ci --no-audit --no-fund
+    echo "$lock_sum" > node_modules/.mail2fa-lock.sha256
+  fi
 fi
