@@ -154,7 +154,10 @@ php_admin_flag[log_errors] = on
 EOF
   # The plugin's PHP host: ffi.preload of its header + opcache.preload of the adapter,
   # from the php.ini snippet it ships (see plugins-php/mail2fa/README.md), as a site would.
-  if ! "$REPO/scripts/roundcube-install.sh" php-ini > "$D/php/conf.d/50-mail2fa.ini"; then
+  # MAIL2FA_PHP_INI: the snippet of a plugin installed from a release (tests/release).
+  if [ -n "${MAIL2FA_PHP_INI:-}" ]; then
+    cp "$MAIL2FA_PHP_INI" "$D/php/conf.d/50-mail2fa.ini"
+  elif ! "$REPO/scripts/roundcube-install.sh" php-ini > "$D/php/conf.d/50-mail2fa.ini"; then
     [ -n "${MAIL2FA_PHP_INI_EXTRA:-}" ] || die "no php.ini snippet for the PHP host (make host)"
   fi
   # MAIL2FA_PHP_INI_EXTRA: more php.ini lines for this php-fpm (debugging).
@@ -271,8 +274,14 @@ up() {
   D=$(cd "$D" && pwd)
   : > "$D/pids"
   local t0=$SECONDS
-  "$REPO/scripts/roundcube-install.sh" assets
-  "$REPO/scripts/roundcube-install.sh" link
+  # MAIL2FA_PLUGIN_INSTALLED=1: the plugin is already in $RC/plugins/mail2fa, installed from a
+  # release artifact (tests/release); nothing of the checkout is installed.
+  if [ "${MAIL2FA_PLUGIN_INSTALLED:-}" = 1 ]; then
+    [ -f "$RC/plugins/mail2fa/mail2fa.php" ] || die "MAIL2FA_PLUGIN_INSTALLED=1 but $RC/plugins/mail2fa has no plugin"
+  else
+    "$REPO/scripts/roundcube-install.sh" assets
+    "$REPO/scripts/roundcube-install.sh" link
+  fi
   SMTP_PORT=$(free_port)
   case "$DB" in
     sqlite) DSN="sqlite:///$D/db/roundcube.db?mode=0660" ;;
