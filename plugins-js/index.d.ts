@@ -222,7 +222,28 @@ export interface Mail2faOptions {
   random?: RandomSource;
   /** The site policy, passed to the core on every call that takes one. */
   policy?: Policy;
+  /**
+   * How the core makes the one canonical user name (op `user.canonical`) that every method
+   * keys on; set it as the IMAP server resolves names. Default: ASCII lower case, domain kept.
+   */
+  username?: UsernameRule;
 }
+
+/** The canonical-name rule: `case` lower (default; Dovecot's %L) or keep; `domain` keep (default) or strip (%n); a `default_domain` appended to bare names. */
+export interface UsernameRule { case?: 'lower' | 'keep'; domain?: 'keep' | 'strip'; default_domain?: string }
+
+/** A current factor for a security change: a code from the app (default) or an unused backup code. */
+export interface Proof { method?: 'totp' | 'backup_code'; code: string }
+/** The core's check of a proof (op field `fresh`), in camelCase. */
+export interface FreshOutcome {
+  accepted: boolean;
+  method: 'totp' | 'backup_code' | null;
+  /** Why it was refused (show one "wrong code" message; `locked`: wait `retryAfter` seconds). */
+  reason: 'wrong_code' | 'replayed' | 'malformed' | 'locked' | 'method_not_allowed' | string | null;
+  retryAfter: number | null;
+}
+/** A change refused because its proof was (nothing changed but the attempt limiter). */
+export interface ProofRefused { ok: false; fresh: FreshOutcome }
 
 /** A login step as the core decided it (login.decide), in camelCase. */
 export interface LoginResult {
@@ -246,32 +267,59 @@ export interface LoginResult {
   deviceExpiresAt: number | null;
   /** The device token presented is no good: delete the cookie. */
   forgetDevice: boolean;
+  /** Offer "trust this browser for N days" only when > 0 (the core's policy decides N). */
+  trustDays: number;
+  /** While a step is pending: end it (sign the pending session out) at this Unix time. */
+  pendingExpiresAt: number | null;
 }
 export interface BeginLoginResult extends Partial<LoginResult> {
   /** true: serve nothing of the mailbox until `verifyLogin` says ok (or, with `enroll_required`, only enrollment). */
   required: boolean;
   verdict: Verdict;
   state: State;
-  /** Set when the record does not open (fails closed: required stays true). */
+  /** Set when the core raised any error (fails closed: required stays true): its code, for logs. */
   error?: string;
 }
 /** What verifyLogin resolves to. */
 export type VerifyLoginResult = LoginResult;
 /** What an authenticator app shows for the key: everything of `otpauth.parse` but the secret. */
 export interface EnrollParams { issuer: string | null; account: string; algorithm: Algorithm; digits: number; period: number }
-export interface EnrollResult { uri: string; secret: string; qr: string; params: EnrollParams; state: State }
-export interface ConfirmResult { ok: boolean; reason: RejectReason | null; state: State; backupCodes?: string[] }
-export interface DisableResult { ok: boolean; reason: RejectReason | 'locked' | null; retryAfter: number | null; state: State }
+export type EnrollResult =
+  | { ok: true; uri: string; secret: string; qr: string; params: EnrollParams; state: State; fresh: FreshOutcome | null }
+  | (ProofRefused & { state: State | null; uri?: undefined });
+export interface ConfirmResult {
+  ok: boolean;
+  reason: RejectReason | null;
+  state: State;
+  /** The first backup codes, issued with the activation when the policy allows them: show once. */
+  backupCodes?: string[];
+  /** App passwords and trusted devices made before the first factor, removed by the core. */
+  revokedAppPasswords?: number;
+  revokedDevices?: number;
+}
+export interface DisableResult { ok: boolean; reason: RejectReason | 'locked' | null; retryAfter: number | null; state: State; revokedAppPasswords: number }
+export type NewBackupCodesResult =
+  | { ok: true; codes: string[]; remaining: number; fresh: FreshOutcome | null }
+  | (ProofRefused & { codes: null; remaining: number | null });
+export type NewAppPasswordResult =
+  | { ok: true; password: string; id: string; fresh: FreshOutcome | null }
+  | (ProofRefused & { password: null; id: null });
+export type TrustDeviceResult =
+  | { ok: true; token: string; id: string; expiresAt: number; fresh: FreshOutcome | null }
+  | (ProofRefused & { token: null; id: null; expiresAt: null });
 export interface Mail2faStatus { state: State; totp: TotpStatus | null; pending: boolean; rev: number; key_ids: string[]; needs_rotation: boolean }
 
 /** Two-factor authentication for one site over a storage; every decision is the core's. */
 export class Mail2fa {
   constructor(options: Mail2faOptions);
+  /** The canonical user name (core user.canonical) every method keys on; throws `invalid_user`. */
+  canonicalUser(user: string): string;
   status(user: string): Promise<Mail2faStatus>;
   beginLogin(user: string, options?: { deviceToken?: string | null }): Promise<BeginLoginResult>;
   verifyLogin(user: string, code: string, options?: { method?: 'totp' | 'backup_code'; trustDevice?: boolean; userAgent?: string }): Promise<LoginResult>;
-  enroll(user: string, options?: TotpParams & { account?: string; issuer?: string }): Promise<EnrollResult>;
-  confirm(user: string, code: string, options?: { backupCodes?: boolean }): Promise<ConfirmResult>;
+  /** With 2FA on, replacing the authenticator needs `proof` (else the core throws `fresh_factor_required`). */
+  enroll(user: string, options?: TotpParams & { account?: string; issuer?: string; proof?: Proof }): Promise<EnrollResult>;
+  confirm(user: string, code: string): Promise<ConfirmResult>;
   cancelEnrollment(user: string): Promise<{ state: State }>;
   /** Turns 2FA off with a current code, or with `{method: 'backup_code'}` an unused backup code. */
   disable(user: string, code: string, options?: { method?: 'totp' | 'backup_code' }): Promise<DisableResult>;
@@ -284,19 +332,24 @@ export class Mail2fa {
   ): Promise<{ totp: 'enabled' | 'pending' | 'none'; backupCodes: number; notImported: NotImported[]; state: State }>;
   exportUri(user: string): Promise<string>;
   rotateKey(user: string): Promise<{ resealed: number }>;
-  generateBackupCodes(user: string, options?: { count?: number }): Promise<{ codes: string[]; remaining: number }>;
+  /** A new set, only with `proof` (a current factor); the first set comes with `confirm`. */
+  generateBackupCodes(user: string, options?: { count?: number; proof?: Proof }): Promise<NewBackupCodesResult>;
   verifyBackupCode(user: string, code: string): Promise<{ ok: boolean; reason: 'wrong_code' | 'locked' | null; retryAfter: number | null; remaining: number }>;
   backupCodesStatus(user: string): Promise<BackupStatusResponse>;
-  createAppPassword(user: string, label: string): Promise<{ password: string; id: string }>;
+  /** Only with 2FA on (`not_enabled`) and `proof` (a current factor). */
+  createAppPassword(user: string, label: string, options?: { proof?: Proof }): Promise<NewAppPasswordResult>;
   listAppPasswords(user: string): Promise<AppPassword[]>;
   verifyAppPassword(user: string, password: string): Promise<{ ok: boolean; id: string | null }>;
+  /** What a Dovecot passdb may see (record.projection): rows only while 2FA is on and the policy allows app passwords. */
+  projection(user: string): Promise<{ state: State; appPasswords: { id: string; phc: string; label: string; created_at: number; tag: string | null }[] }>;
   revokeAppPassword(user: string, id: string): Promise<boolean>;
   revokeAllAppPasswords(user: string): Promise<number>;
   passwordChanged(user: string): Promise<{ revokedAppPasswords: number; revokedDevices: number }>;
-  trustDevice(user: string, options?: { userAgent?: string }): Promise<{ token: string; id: string; expiresAt: number }>;
+  /** Only with `proof` (a current factor): a device token is a factor. */
+  trustDevice(user: string, options?: { userAgent?: string; proof?: Proof }): Promise<TrustDeviceResult>;
   listDevices(user: string): Promise<TrustedDevice[]>;
   revokeDevice(user: string, id: string): Promise<boolean>;
   revokeAllDevices(user: string, options?: { except?: string }): Promise<number>;
-  /** Admin reset: a new empty record (2FA off until the user enrolls again); false when there was none. */
+  /** Admin reset: the core's record.reset written by compare-and-set (rev never repeats; 2FA off until the user enrolls again); false when there was none. */
   adminReset(user: string): Promise<boolean>;
 }

@@ -6,6 +6,9 @@ import {
   recordNew,
   recordStatus,
   recordRotateKey,
+  recordReset,
+  recordProjection,
+  userCanonical,
   totpEnroll,
   totpActivate,
   totpCancel,
@@ -33,11 +36,16 @@ import {
   importKolab,
 } from './api.js';
 
-/** Core errors about a stored record that keep 2FA required at login (fail closed). */
-const FAIL_CLOSED = new Set(['decrypt_failed', 'unknown_key_id', 'invalid_record', 'unsupported_format']);
+/**
+ * The compare-and-set retry rule of the host contract (docs/hosts.md; the PHP plugin uses the
+ * same numbers): at most 8 tries; after a lost race, wait a random 1–20 ms, read again and let
+ * the core decide again on the newer record.
+ */
+const MAX_ATTEMPTS = 8;
+const BACKOFF_MS = [1, 20];
 
-/** How often an update is retried when another request changed the record in between. */
-const MAX_ATTEMPTS = 16;
+const backoff = () =>
+  new Promise((done) => setTimeout(done, BACKOFF_MS[0] + Math.floor(Math.random() * (BACKOFF_MS[1] - BACKOFF_MS[0] + 1))));
 
 /**
  * A storage kept in memory (one process; tests, demos). Same contract as any storage:
@@ -74,6 +82,7 @@ export class Mail2fa {
   #issuer;
   #window;
   #policy;
+  #username;
 
   /**
    * @param {object} options
@@ -84,8 +93,11 @@ export class Mail2fa {
    * @param {() => number} [options.now] milliseconds since the epoch (default Date.now)
    * @param {{getRandomValues(a: Uint8Array): Uint8Array}} [options.random] default crypto
    * @param {object} [options.policy] the site policy (docs/ops.md#site-policy-policy), passed to the core
+   * @param {{case?: 'lower'|'keep', domain?: 'keep'|'strip', default_domain?: string}} [options.username]
+   *   how the core makes the one canonical user name (user.canonical) every method keys on;
+   *   configure it as your IMAP server resolves names (default: ASCII lower case, domain kept)
    */
-  constructor({ keys, storage, issuer, window, now = Date.now, random, policy } = {}) {
+  constructor({ keys, storage, issuer, window, now = Date.now, random, policy, username } = {}) {
     if (!Array.isArray(keys) || keys.length === 0) {
       throw new Mail2faError('missing_field', 'Mail2fa needs keys: [{id, key}] (current key first)');
     }
@@ -99,6 +111,7 @@ export class Mail2fa {
     this.#now = now;
     this.#random = random;
     this.#policy = policy;
+    this.#username = username;
   }
 
   #time() {
@@ -109,9 +122,32 @@ export class Mail2fa {
     return randomBase64(32, this.#random);
   }
 
-  #context(user) {
+  /**
+   * The canonical user name (core op user.canonical): 'ALICE' and 'alice' are one record.
+   * Every public method keys its storage row and every core call on this name only.
+   */
+  canonicalUser(user) {
     if (typeof user !== 'string') throw new Mail2faError('invalid_field', 'user must be a string');
+    return userCanonical({ user, ...(this.#username === undefined ? {} : { username: this.#username }) }).user;
+  }
+
+  #context(user) {
     return { user, keys: this.#keys };
+  }
+
+  /** A proof (a current factor) for a security change: `{method: 'totp'|'backup_code', code}`. */
+  #proofField(proof) {
+    if (proof === undefined || proof === null) return {};
+    if (typeof proof !== 'object' || Array.isArray(proof)) {
+      throw new Mail2faError('invalid_field', "proof must be {method: 'totp'|'backup_code', code}");
+    }
+    return { proof: { method: proof.method === undefined ? 'totp' : proof.method, code: String(proof.code ?? '') } };
+  }
+
+  /** The core's `fresh` outcome in camelCase (null when the op needed no proof). */
+  #fresh(fresh) {
+    if (!fresh) return null;
+    return { accepted: fresh.accepted === true, method: fresh.method ?? null, reason: fresh.reason ?? null, retryAfter: fresh.retry_after ?? null };
   }
 
   #windowField() {
@@ -124,18 +160,19 @@ export class Mail2fa {
 
   /**
    * Runs `step(record, stored)` (a core call) and stores the record it returns with
-   * compare-and-set; when another request won the race, reads again and lets the core
-   * decide again on the newer record. A user without a row gets a new empty record from the
-   * core (`record.new`), written only once the core changed it (`rev` > 0), so users without
-   * 2FA cost no writes. `replace` writes even when `rev` did not move (admin reset).
+   * compare-and-set; when another request won the race, waits a random 1–20 ms, reads again
+   * and lets the core decide again on the newer record (8 tries). A user without a row gets
+   * a new empty record from the core (`record.new`), written only once the core changed it
+   * (`rev` > 0), so users without 2FA cost no writes. `user` is already canonical.
    */
-  async #update(user, step, { replace = false } = {}) {
+  async #update(user, step) {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (attempt > 0) await backoff();
       const row = await this.#storage.get(user);
       const current = row ? row.record : recordNew({ time: this.#time() }).record;
       const result = step(current, row !== null);
       const next = result.record;
-      const changed = next != null && (row ? replace || next.rev !== row.record.rev : next.rev > 0);
+      const changed = next != null && (row ? next.rev !== row.record.rev : next.rev > 0);
       if (!changed) return result;
       if (await this.#storage.compareAndSet(user, row ? row.version : null, next)) return result;
     }
@@ -153,6 +190,7 @@ export class Mail2fa {
    * A record that does not open (wrong keys, copied from another user) throws; never "off".
    */
   async status(user) {
+    user = this.canonicalUser(user);
     return recordStatus({ ...this.#context(user), record: await this.#current(user) });
   }
 
@@ -171,6 +209,8 @@ export class Mail2fa {
       deviceToken: d.device_token,
       deviceExpiresAt: d.device_expires_at,
       forgetDevice: d.forget_device,
+      trustDays: d.trust_days ?? 0,
+      pendingExpiresAt: d.pending_expires_at ?? null,
     };
   }
 
@@ -191,17 +231,20 @@ export class Mail2fa {
    * decides (login.decide): `required: false` lets the login through (`verdict`
    * `not_required`, or `ok` for a trusted device); otherwise serve nothing of the mailbox
    * until `verifyLogin` says ok — or, with `enroll_required`, only the enrollment pages.
-   * `forgetDevice`: delete the device cookie. A record that does not open or does not parse
-   * fails closed: `required: true` with `error` naming why (an admin reset is the way back).
+   * `forgetDevice`: delete the device cookie. `pendingExpiresAt` (Unix seconds): the second
+   * step ends then (sign the pending session out); `trustDays`: offer "trust this browser for
+   * N days" only when > 0. ANY core error (a record that does not open or parse, a name the
+   * core refuses, a bad policy, a lost race) fails closed: `required: true`, `ok: false`,
+   * with `error` naming why (for logs; an admin reset is the way back from a broken record).
    */
   async beginLogin(user, { deviceToken } = {}) {
     const factor = deviceToken ? { type: 'trusted_device', value: String(deviceToken) } : null;
     try {
-      const result = await this.#decide(user, factor);
+      const result = await this.#decide(this.canonicalUser(user), factor);
       return { required: !(result.verdict === 'ok' || result.verdict === 'not_required'), ...result };
     } catch (error) {
-      if (error instanceof Mail2faError && FAIL_CLOSED.has(error.code)) {
-        return { required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: error.code };
+      if (error instanceof Mail2faError) {
+        return { required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: error.code, trustDays: 0, pendingExpiresAt: null };
       }
       throw error;
     }
@@ -218,64 +261,89 @@ export class Mail2fa {
     if (method !== 'totp' && method !== 'backup_code') {
       throw new Mail2faError('invalid_field', "method must be 'totp' or 'backup_code'");
     }
-    return this.#decide(user, { type: method, value: String(code) }, { trustDevice, userAgent });
+    return this.#decide(this.canonicalUser(user), { type: method, value: String(code) }, { trustDevice, userAgent });
   }
 
   /**
    * Starts (or restarts) an enrollment. Returns the otpauth `uri`, its `qr` code as SVG and
    * the base32 `secret` for typing: show them to the user once; never log them or put them
    * in a URL or cookie. An enabled factor stays in force until `confirm`.
+   *
+   * Replacing an enabled authenticator needs `proof`, a current factor (`{method: 'totp' |
+   * 'backup_code', code}`), checked by the core under the attempt limiter; without one the
+   * core refuses (`fresh_factor_required`). `ok: false` with `fresh.reason` (`wrong_code`,
+   * `replayed`, `malformed`, `locked` with `fresh.retryAfter`): nothing started.
    */
-  async enroll(user, { account, issuer = this.#issuer, algorithm, digits, period } = {}) {
+  async enroll(user, { account, issuer = this.#issuer, algorithm, digits, period, proof } = {}) {
+    user = this.canonicalUser(user);
     const context = this.#context(user);
     const options = Object.fromEntries(
       Object.entries({ account, issuer, algorithm, digits, period }).filter(([, v]) => v !== undefined),
     );
     const result = await this.#update(user, (record) =>
-      totpEnroll({ ...context, ...options, record, time: this.#time(), entropy: this.#entropy() }),
+      totpEnroll({ ...context, ...options, ...this.#proofField(proof), ...this.#policyField(), record, time: this.#time(), entropy: this.#entropy() }),
     );
+    const fresh = this.#fresh(result.fresh);
+    if (fresh && !fresh.accepted) return { ok: false, fresh, state: result.state ?? null };
     // The QR code and the display parameters are made here, on the server, by the same core,
     // so an enrollment page needs no WebAssembly of its own.
     const { secret: _secret, ...params } = otpauthParse({ uri: result.uri });
-    return { uri: result.uri, secret: result.secret, qr: qrSvg({ text: result.uri }).svg, params, state: result.state };
+    return { ok: true, uri: result.uri, secret: result.secret, qr: qrSvg({ text: result.uri }).svg, params, state: result.state, fresh };
   }
 
   /**
-   * Confirms the pending enrollment with the first code from the app: `{ok, reason}`. With
-   * `{backupCodes: true}` a confirmed enrollment also gets a fresh set of backup codes
-   * (`backupCodes`, shown once).
+   * Confirms the pending enrollment with the first code from the app: `{ok, reason, state}`.
+   * A confirmed enrollment comes with the first set of backup codes when the policy allows
+   * them (`backupCodes`, issued by the core in the same step; show them once). When this is
+   * the user's first factor, the core removes every app password and trusted device made
+   * before it (`revokedAppPasswords`, `revokedDevices`): nothing planted with the password
+   * alone survives turning 2FA on.
    */
-  async confirm(user, code, { backupCodes = false } = {}) {
+  async confirm(user, code) {
+    user = this.canonicalUser(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
-      totpActivate({ ...context, record, code: String(code), time: this.#time(), ...this.#windowField() }),
+      totpActivate({
+        ...context, record, code: String(code), time: this.#time(), entropy: this.#entropy(),
+        ...this.#windowField(), ...this.#policyField(),
+      }),
     );
     const confirmed = { ok: result.activated, reason: result.reason, state: result.state };
-    if (result.activated && backupCodes) confirmed.backupCodes = (await this.generateBackupCodes(user)).codes;
+    if (result.activated) {
+      if (Array.isArray(result.backup_codes)) confirmed.backupCodes = result.backup_codes;
+      confirmed.revokedAppPasswords = result.revoked_app_passwords ?? 0;
+      confirmed.revokedDevices = result.revoked_devices ?? 0;
+    }
     return confirmed;
   }
 
   /** Drops an unfinished enrollment; an enabled factor stays. */
   async cancelEnrollment(user) {
+    user = this.canonicalUser(user);
     const result = await this.#update(user, (record) => totpCancel({ record, time: this.#time() }));
     return { state: result.state };
   }
 
   /**
-   * Turns TOTP off (with its backup codes and trusted devices), only with a current code
-   * or, with `{method: 'backup_code'}`, an unused backup code (the phone is lost), counted
-   * by the attempt limiter: `{ok, reason, retryAfter, state}`.
+   * Turns TOTP off (with its backup codes, trusted devices and app passwords), only with a
+   * current code or, with `{method: 'backup_code'}`, an unused backup code (the phone is
+   * lost), counted by the attempt limiter: `{ok, reason, retryAfter, state, revokedAppPasswords}`.
    */
   async disable(user, code, { method = 'totp' } = {}) {
+    user = this.canonicalUser(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       totpDisable({ ...context, record, code: String(code), method, time: this.#time(), ...this.#windowField(), ...this.#policyField() }),
     );
-    return { ok: result.disabled, reason: result.reason, retryAfter: result.retry_after ?? null, state: result.state };
+    return {
+      ok: result.disabled, reason: result.reason, retryAfter: result.retry_after ?? null, state: result.state,
+      revokedAppPasswords: result.disabled ? result.revoked_app_passwords ?? 0 : 0,
+    };
   }
 
   /** Takes over an existing key (otpauth URI, e.g. from another plugin) as the enabled factor. */
   async importUri(user, uri, { replace = false } = {}) {
+    user = this.canonicalUser(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       totpImport({ ...context, uri, replace, record, time: this.#time(), entropy: this.#entropy() }),
@@ -289,6 +357,7 @@ export class Mail2fa {
    * notImported, state}`; nothing is dropped silently.
    */
   async importLegacy(user, { from, prefs, blob, replace = false }) {
+    user = this.canonicalUser(user);
     const context = this.#context(user);
     const run = { gauthenticator: (r) => importGauthenticator({ ...r, prefs }), kolab: (r) => importKolab({ ...r, blob }) }[from];
     if (!run) throw new Mail2faError('invalid_field', "from must be 'gauthenticator' or 'kolab'");
@@ -300,11 +369,13 @@ export class Mail2fa {
 
   /** The enabled factor as an otpauth URI (moving it to another app). Treat it as a password. */
   async exportUri(user) {
+    user = this.canonicalUser(user);
     return totpExport({ ...this.#context(user), record: await this.#current(user) }).uri;
   }
 
   /** Re-seals the user's record under the current (first) key: `{resealed}`. */
   async rotateKey(user) {
+    user = this.canonicalUser(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       recordRotateKey({ ...context, record, time: this.#time(), entropy: this.#entropy() }),
@@ -314,20 +385,31 @@ export class Mail2fa {
 
   // ---- backup codes ----------------------------------------------------------------------
 
-  /** A new set of backup codes (every old one stops working): `{codes, remaining}`. Show once. */
-  async generateBackupCodes(user, { count } = {}) {
+  /**
+   * A new set of backup codes (every old one stops working), only with `proof`, a current
+   * factor (`{method: 'totp'|'backup_code', code}`) checked by the core under the limiter:
+   * `{ok, codes, remaining, fresh}`. Show the codes once. `ok: false`: `fresh.reason` says
+   * why (`wrong_code`, `replayed`, `malformed`, `locked` + `fresh.retryAfter`); nothing changed
+   * but the limiter. Without proof the core refuses (`fresh_factor_required`); without an
+   * enabled factor, `not_enabled` (the first set comes with `confirm`).
+   */
+  async generateBackupCodes(user, { count, proof } = {}) {
+    user = this.canonicalUser(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       backupGenerate({
-        ...context, record, time: this.#time(), entropy: this.#entropy(), ...this.#policyField(),
-        ...(count === undefined ? {} : { count }),
+        ...context, record, time: this.#time(), entropy: this.#entropy(), ...this.#policyField(), ...this.#windowField(),
+        ...this.#proofField(proof), ...(count === undefined ? {} : { count }),
       }),
     );
-    return { codes: result.codes, remaining: result.remaining };
+    const fresh = this.#fresh(result.fresh);
+    if (fresh && !fresh.accepted) return { ok: false, codes: null, remaining: result.remaining ?? null, fresh };
+    return { ok: true, codes: result.codes, remaining: result.remaining, fresh };
   }
 
   /** Checks and consumes a backup code outside a login (re-authentication), under the limiter. */
   async verifyBackupCode(user, code) {
+    user = this.canonicalUser(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       backupVerify({ ...context, record, code: String(code), time: this.#time(), ...this.#policyField() }),
@@ -337,50 +419,72 @@ export class Mail2fa {
 
   /** `{remaining, issued, created_at, last_used_at}` of the user's backup codes. */
   async backupCodesStatus(user) {
-    this.#context(user);
+    user = this.canonicalUser(user);
     return backupStatus({ record: await this.#current(user) });
   }
 
   // ---- app passwords ---------------------------------------------------------------------
 
-  /** A new app password for a mail client (`{password, id}`): show it once. */
-  async createAppPassword(user, label) {
+  /**
+   * A new app password for a mail client: `{ok, password, id, fresh}`; show it once. Only for
+   * a user with 2FA on (else `not_enabled`), and only with `proof`, a current factor
+   * (`{method: 'totp'|'backup_code', code}`) checked by the core under the limiter; `ok:
+   * false` with `fresh.reason` when it was refused (no password made).
+   */
+  async createAppPassword(user, label, { proof } = {}) {
+    user = this.canonicalUser(user);
     const result = await this.#update(user, (record) =>
-      appPasswordCreate({ ...this.#context(user), record, label, time: this.#time(), entropy: this.#entropy(), ...this.#policyField() }),
+      appPasswordCreate({
+        ...this.#context(user), record, label, time: this.#time(), entropy: this.#entropy(),
+        ...this.#policyField(), ...this.#windowField(), ...this.#proofField(proof),
+      }),
     );
-    return { password: result.password, id: result.id };
+    const fresh = this.#fresh(result.fresh);
+    if (fresh && !fresh.accepted) return { ok: false, password: null, id: null, fresh };
+    return { ok: true, password: result.password, id: result.id, fresh };
   }
 
   /** `[{id, label, created_at, last_used_at, phc}]` (`"{ARGON2ID}" + phc` for a Dovecot passdb). */
   async listAppPasswords(user) {
-    this.#context(user);
+    user = this.canonicalUser(user);
     return appPasswordList({ record: await this.#current(user) }).app_passwords;
   }
 
   /** Whether `password` is one of the user's app passwords (IMAP/SMTP login): `{ok, id}`. */
   async verifyAppPassword(user, password) {
-    this.#context(user);
+    user = this.canonicalUser(user);
     const result = await this.#update(user, (record) =>
-      appPasswordVerify({ record, password: String(password), time: this.#time() }),
+      appPasswordVerify({ record, password: String(password), time: this.#time(), ...this.#policyField() }),
     );
     return { ok: result.valid, id: result.id };
   }
 
+  /**
+   * What a Dovecot passdb may see of the user (record.projection): `{state, appPasswords:
+   * [{id, phc, label, created_at, tag}]}` — empty unless 2FA is on and the policy allows app
+   * passwords. Write exactly this to the projection table, keyed on `canonicalUser(user)`.
+   */
+  async projection(user) {
+    user = this.canonicalUser(user);
+    const result = recordProjection({ record: await this.#current(user), ...this.#policyField() });
+    return { state: result.state, appPasswords: result.app_passwords };
+  }
+
   /** Revokes one app password; false when there was none with that id. */
   async revokeAppPassword(user, id) {
-    this.#context(user);
+    user = this.canonicalUser(user);
     return (await this.#update(user, (record) => appPasswordRevoke({ record, id, time: this.#time() }))).revoked;
   }
 
   /** Revokes every app password; resolves the count. */
   async revokeAllAppPasswords(user) {
-    this.#context(user);
+    user = this.canonicalUser(user);
     return (await this.#update(user, (record) => appPasswordRevokeAll({ record, time: this.#time() }))).revoked;
   }
 
   /** The main password changed: every app password and trusted device is revoked. */
   async passwordChanged(user) {
-    this.#context(user);
+    user = this.canonicalUser(user);
     const result = await this.#update(user, (record) => passwordChanged({ record, time: this.#time() }));
     return { revokedAppPasswords: result.revoked_app_passwords, revokedDevices: result.revoked_devices };
   }
@@ -388,35 +492,39 @@ export class Mail2fa {
   // ---- trusted devices -------------------------------------------------------------------
 
   /**
-   * Trusts the current device from an authenticated session (settings page): `{token, id,
-   * expiresAt}`. Set `token` as an HttpOnly, Secure, SameSite cookie; pass it to beginLogin.
+   * Trusts the current device from an authenticated session (settings page), only with
+   * `proof`, a current factor (a device token is a factor): `{ok, token, id, expiresAt,
+   * fresh}`. Set `token` as an HttpOnly, Secure, SameSite cookie; pass it to beginLogin.
    */
-  async trustDevice(user, { userAgent } = {}) {
+  async trustDevice(user, { userAgent, proof } = {}) {
+    user = this.canonicalUser(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       deviceTrust({
-        ...context, record, time: this.#time(), entropy: this.#entropy(), ...this.#policyField(),
-        ...(userAgent === undefined ? {} : { user_agent: String(userAgent) }),
+        ...context, record, time: this.#time(), entropy: this.#entropy(), ...this.#policyField(), ...this.#windowField(),
+        ...this.#proofField(proof), ...(userAgent === undefined ? {} : { user_agent: String(userAgent) }),
       }),
     );
-    return { token: result.token, id: result.id, expiresAt: result.expires_at };
+    const fresh = this.#fresh(result.fresh);
+    if (fresh && !fresh.accepted) return { ok: false, token: null, id: null, expiresAt: null, fresh };
+    return { ok: true, token: result.token, id: result.id, expiresAt: result.expires_at, fresh };
   }
 
   /** `[{id, label, created_at, last_seen_at, expires_at, expired}]`. */
   async listDevices(user) {
-    this.#context(user);
+    user = this.canonicalUser(user);
     return deviceList({ record: await this.#current(user), time: this.#time() }).devices;
   }
 
   /** Forgets one trusted device; false when there was none with that id. */
   async revokeDevice(user, id) {
-    this.#context(user);
+    user = this.canonicalUser(user);
     return (await this.#update(user, (record) => deviceRevoke({ record, id, time: this.#time() }))).revoked;
   }
 
   /** Forgets every trusted device (but `except`, e.g. the current one); resolves the count. */
   async revokeAllDevices(user, { except } = {}) {
-    this.#context(user);
+    user = this.canonicalUser(user);
     return (
       await this.#update(user, (record) =>
         deviceRevokeAll({ record, time: this.#time(), ...(except === undefined ? {} : { except }) }),
@@ -427,21 +535,20 @@ export class Mail2fa {
   // ---- admin -----------------------------------------------------------------------------
 
   /**
-   * Admin reset (the user lost their phone and codes): replaces the record with a new empty
-   * one from the core (`record.new`), so the next login has no second step until the user
-   * enrolls again (unless the policy requires 2FA). Resolves false when the user had no record.
+   * Admin reset (the user lost their phone and codes): the core's `record.reset` empties the
+   * record (every factor, code, device, app password, pending enrollment and the limiter)
+   * with a `rev` above every earlier one, written by compare-and-set — never a delete — so a
+   * request that read the record before the reset cannot land its write afterwards. The next
+   * login has no second step until the user enrolls again (unless the policy requires 2FA).
+   * Resolves false when the user had no record (nothing written).
    */
   async adminReset(user) {
-    this.#context(user);
+    user = this.canonicalUser(user);
     let had = false;
-    await this.#update(
-      user,
-      (_record, stored) => {
-        had = stored;
-        return stored ? recordNew({ time: this.#time() }) : { record: null };
-      },
-      { replace: true },
-    );
+    await this.#update(user, (record, stored) => {
+      had = stored;
+      return stored ? recordReset({ record, time: this.#time() }) : { record: null };
+    });
     return had;
   }
 }

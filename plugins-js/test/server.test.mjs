@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Mail2fa, MemoryStorage, TOTP, Mail2faError, generateKey } from 'mail2fa';
+import { Mail2fa, MemoryStorage, TOTP, Mail2faError, generateKey, phcHash, recordNew } from 'mail2fa';
 import { SqliteStorage } from 'mail2fa/sqlite';
 
 const T0 = 1_800_000_000_000; // ms; a fixed clock so codes are known
@@ -28,11 +28,23 @@ function site(storage, keys = [generateKey('k1')]) {
 
 const codeAt = (secret, ms) => new TOTP({ secret }).generate({ timestamp: ms });
 
+/** Enrolls and confirms `user`; returns the secret and the first backup codes (totp.activate issues them). */
+async function enableWithCodes(mfa, clock, user) {
+  const { secret } = await mfa.enroll(user);
+  const confirmed = await mfa.confirm(user, codeAt(secret, clock.now));
+  assert.equal(confirmed.ok, true);
+  return { secret, codes: confirmed.backupCodes };
+}
+
 /** Enrolls and confirms `user`; returns the secret. */
 async function enable(mfa, clock, user) {
-  const { secret } = await mfa.enroll(user);
-  assert.equal((await mfa.confirm(user, codeAt(secret, clock.now))).ok, true);
-  return secret;
+  return (await enableWithCodes(mfa, clock, user)).secret;
+}
+
+/** A proof (current factor) from the app at the next unused step: advances the clock 30 s. */
+function nextProof(clock, secret) {
+  clock.now += 30_000;
+  return { method: 'totp', code: codeAt(secret, clock.now) };
 }
 
 for (const [kind, makeStorage] of Object.entries(storages)) {
@@ -56,11 +68,15 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     const wrong = await mfa.confirm('alice', codeAt(enrolled.secret, clock.now + 600_000));
     assert.deepEqual(wrong, { ok: false, reason: 'wrong_code', state: 'pending' });
     const code = codeAt(enrolled.secret, clock.now);
-    assert.deepEqual(await mfa.confirm('alice', code), { ok: true, reason: null, state: 'enabled' });
+    // The first backup codes come with the activation (the core issues them in the same step).
+    const confirmed = await mfa.confirm('alice', code);
+    assert.deepEqual({ ...confirmed, backupCodes: confirmed.backupCodes.length },
+      { ok: true, reason: null, state: 'enabled', backupCodes: 10, revokedAppPasswords: 0, revokedDevices: 0 });
     const begin = await mfa.beginLogin('alice');
     assert.equal(begin.required, true);
     assert.equal(begin.verdict, 'factor_required');
-    assert.deepEqual(begin.methods, ['totp', 'trusted_device']);
+    // The first backup codes came with the activation, so they are a method at once.
+    assert.deepEqual(begin.methods, ['totp', 'backup_code', 'trusted_device']);
 
     // The step used to confirm is spent; the next step logs in once.
     const replay = await mfa.verifyLogin('alice', code);
@@ -86,8 +102,7 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
 
   test(`${kind}: a user without the phone turns 2FA off with a backup code`, async () => {
     const { mfa, clock } = site(makeStorage());
-    const secret = await enable(mfa, clock, 'gina');
-    const { codes } = await mfa.generateBackupCodes('gina');
+    const { secret, codes } = await enableWithCodes(mfa, clock, 'gina');
     assert.equal((await mfa.verifyLogin('gina', codes[0], { method: 'backup_code' })).ok, true);
     const used = await mfa.disable('gina', codes[0], { method: 'backup_code' });
     assert.deepEqual([used.ok, used.reason, used.state], [false, 'wrong_code', 'enabled']);
@@ -103,8 +118,8 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
   test(`${kind}: re-enrolling keeps the enabled factor until confirmed; cancel drops only the pending one`, async () => {
     const { mfa, clock } = site(makeStorage());
     const first = await enable(mfa, clock, 'bob');
-    const second = await mfa.enroll('bob');
-    assert.equal(second.state, 'enabled');
+    const second = await mfa.enroll('bob', { proof: nextProof(clock, first) });
+    assert.deepEqual([second.ok, second.state, second.fresh.accepted], [true, 'enabled', true]);
     clock.now += 30_000;
     assert.equal((await mfa.verifyLogin('bob', codeAt(first, clock.now))).ok, true, 'old factor still in force');
     assert.deepEqual(await mfa.cancelEnrollment('bob'), { state: 'enabled' });
@@ -156,7 +171,7 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     const lost = new Mail2fa({ keys: [generateKey('k9')], storage, now: () => clock.now });
     await enable(lost, clock, 'gina');
     assert.deepEqual(await mfa.beginLogin('gina'), {
-      required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: 'unknown_key_id',
+      required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: 'unknown_key_id', trustDays: 0, pendingExpiresAt: null,
     });
     assert.equal(await mfa.adminReset('gina'), true);
     assert.equal((await mfa.beginLogin('gina')).required, false);
@@ -181,7 +196,7 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     for (const [record, code] of [[{ format: 1, rev: 'x' }, 'invalid_record'], [{ format: 9, rev: 1 }, 'unsupported_format']]) {
       assert.equal(await storage.compareAndSet(`broken-${code}`, null, record), true);
       assert.deepEqual(await mfa.beginLogin(`broken-${code}`), {
-        required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: code,
+        required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: code, trustDays: 0, pendingExpiresAt: null,
       });
     }
     assert.equal(await storage.get('nobody'), null, 'a login without 2FA writes nothing');
@@ -205,15 +220,17 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
 
   test(`${kind}: backup codes log in once each`, async () => {
     const { mfa, clock } = site(makeStorage());
-    await assert.rejects(mfa.generateBackupCodes('jay'), { code: 'not_enabled' });
+    await assert.rejects(mfa.generateBackupCodes('jay', { proof: { method: 'totp', code: '123456' } }), { code: 'not_enabled' });
     const { secret } = await mfa.enroll('jay');
-    const confirmed = await mfa.confirm('jay', codeAt(secret, clock.now), { backupCodes: true });
+    const confirmed = await mfa.confirm('jay', codeAt(secret, clock.now));
     assert.equal(confirmed.ok, true);
     assert.equal(confirmed.backupCodes.length, 10);
     for (const c of confirmed.backupCodes) assert.match(c, /^[0-9a-hjkmnp-tv-z]{5}-[0-9a-hjkmnp-tv-z]{5}$/);
     assert.equal((await mfa.backupCodesStatus('jay')).remaining, 10);
 
-    const { codes } = await mfa.generateBackupCodes('jay', { count: 3 });
+    const made = await mfa.generateBackupCodes('jay', { count: 3, proof: nextProof(clock, secret) });
+    assert.deepEqual([made.ok, made.fresh.accepted, made.fresh.method], [true, true, 'totp']);
+    const { codes } = made;
     assert.equal(codes.length, 3);
     const old = await mfa.verifyLogin('jay', confirmed.backupCodes[0], { method: 'backup_code' });
     assert.deepEqual([old.ok, old.reason], [false, 'wrong_code'], 'a new set replaces the old one');
@@ -241,7 +258,9 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     assert.deepEqual(devices.map((d) => [d.id, d.label, d.expired]), [[login.deviceId, 'Firefox on Linux', false]]);
     assert.equal(JSON.stringify(devices).includes(login.deviceToken.split('.')[1]), false, 'no token in the list');
 
-    const settings = await mfa.trustDevice('kim', { userAgent: 'Phone' });
+    await assert.rejects(mfa.trustDevice('kim', { userAgent: 'Phone' }), { code: 'fresh_factor_required' });
+    const settings = await mfa.trustDevice('kim', { userAgent: 'Phone', proof: nextProof(clock, secret) });
+    assert.equal(settings.ok, true);
     assert.equal(await mfa.revokeAllDevices('kim', { except: settings.id }), 1);
     const revoked = await mfa.beginLogin('kim', { deviceToken: login.deviceToken });
     assert.deepEqual([revoked.required, revoked.forgetDevice, revoked.reason], [true, true, 'device_unknown']);
@@ -249,14 +268,16 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     assert.equal(await mfa.revokeDevice('kim', settings.id), true);
     assert.equal(await mfa.revokeDevice('kim', settings.id), false);
 
-    const third = await mfa.trustDevice('kim');
+    const third = await mfa.trustDevice('kim', { proof: nextProof(clock, secret) });
     assert.deepEqual(await mfa.passwordChanged('kim'), { revokedAppPasswords: 0, revokedDevices: 1 });
     assert.equal((await mfa.beginLogin('kim', { deviceToken: third.token })).required, true);
   });
 
   test(`${kind}: app passwords for mail clients`, async () => {
-    const { mfa } = site(makeStorage());
-    const created = await mfa.createAppPassword('lee', 'Thunderbird');
+    const { mfa, clock } = site(makeStorage());
+    const { secret, codes } = await enableWithCodes(mfa, clock, 'lee');
+    const created = await mfa.createAppPassword('lee', 'Thunderbird', { proof: nextProof(clock, secret) });
+    assert.deepEqual([created.ok, created.fresh.accepted], [true, true]);
     assert.match(created.password, /^[a-z]{4}(-[a-z]{4}){4}$/);
     const [entry] = await mfa.listAppPasswords('lee');
     assert.deepEqual([entry.id, entry.label, entry.last_used_at], [created.id, 'Thunderbird', null]);
@@ -264,7 +285,9 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     assert.deepEqual(await mfa.verifyAppPassword('lee', created.password), { ok: true, id: created.id });
     assert.notEqual((await mfa.listAppPasswords('lee'))[0].last_used_at, null);
     assert.deepEqual(await mfa.verifyAppPassword('lee', 'aaaa-bbbb-cccc-dddd-eeee'), { ok: false, id: null });
-    const second = await mfa.createAppPassword('lee', 'Phone');
+    // A backup code is a current factor too (and is spent by it).
+    const second = await mfa.createAppPassword('lee', 'Phone', { proof: { method: 'backup_code', code: codes[0] } });
+    assert.deepEqual([second.ok, second.fresh.method, (await mfa.backupCodesStatus('lee')).remaining], [true, 'backup_code', 9]);
     assert.equal(await mfa.revokeAppPassword('lee', created.id), true);
     assert.equal((await mfa.verifyAppPassword('lee', created.password)).ok, false);
     assert.equal(await mfa.revokeAllAppPasswords('lee'), 1);
@@ -284,7 +307,173 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     assert.deepEqual([inGrace.required, inGrace.verdict, inGrace.enrollBy], [false, 'not_required', graceUntil]);
     const noDevices = new Mail2fa({ keys: [generateKey('k1')], storage, policy: { device_days: 0 } });
     await assert.rejects(noDevices.trustDevice('max'), { code: 'feature_disabled' });
-    await assert.rejects(new Mail2fa({ keys: [generateKey('k1')], storage, policy: { mdoe: 'required' } }).beginLogin('max'), { code: 'invalid_field' });
+    // A policy the core refuses holds the login (fail closed), it never lets it through.
+    const typo = await new Mail2fa({ keys: [generateKey('k1')], storage, policy: { mdoe: 'required' } }).beginLogin('max');
+    assert.deepEqual([typo.required, typo.ok, typo.error], [true, false, 'invalid_field']);
+  });
+
+  // ---- [harden] a stolen session (cookie, XSS, unlocked browser) without a current factor ----
+
+  test(`${kind}: a stolen session cannot replace the authenticator without a current code`, async () => {
+    const storage = makeStorage();
+    const { mfa, clock } = site(storage);
+    const secret = await enable(mfa, clock, 'sam');
+    const before = await storage.get('sam');
+    // No proof: refused before anything happens; nothing written, nothing counted.
+    await assert.rejects(mfa.enroll('sam'), { code: 'fresh_factor_required' });
+    assert.deepEqual(await storage.get('sam'), before);
+    // A wrong proof: refused by the core under the limiter (counted), no enrollment started.
+    const wrong = await mfa.enroll('sam', { proof: { method: 'totp', code: '000000' } });
+    assert.deepEqual([wrong.ok, wrong.fresh.accepted, wrong.fresh.reason, wrong.uri], [false, false, 'wrong_code', undefined]);
+    assert.equal((await mfa.status('sam')).pending, false);
+    // Four more wrong guesses lock; then even a right code is refused unchecked.
+    for (let i = 0; i < 4; i++) await mfa.enroll('sam', { proof: { method: 'backup_code', code: `aaaaa-aaaa${i}` } });
+    const locked = await mfa.enroll('sam', { proof: { method: 'totp', code: codeAt(secret, clock.now + 1000) } });
+    assert.deepEqual([locked.ok, locked.fresh.reason, locked.fresh.retryAfter > 0], [false, 'locked', true]);
+    assert.equal((await mfa.status('sam')).pending, false);
+    // After the lock, the owner with a current code replaces it; the old secret stops working.
+    clock.now += locked.fresh.retryAfter * 1000;
+    const replaced = await mfa.enroll('sam', { proof: nextProof(clock, secret) });
+    assert.equal(replaced.ok, true);
+    clock.now += 30_000;
+    assert.equal((await mfa.confirm('sam', codeAt(replaced.secret, clock.now))).ok, true);
+    clock.now += 30_000;
+    assert.equal((await mfa.verifyLogin('sam', codeAt(secret, clock.now))).ok, false);
+    assert.equal((await mfa.verifyLogin('sam', codeAt(replaced.secret, clock.now))).ok, true);
+  });
+
+  test(`${kind}: a stolen session cannot mint backup codes without a current code`, async () => {
+    const { mfa, clock } = site(makeStorage());
+    const { secret, codes } = await enableWithCodes(mfa, clock, 'tom');
+    await assert.rejects(mfa.generateBackupCodes('tom'), { code: 'fresh_factor_required' });
+    const wrong = await mfa.generateBackupCodes('tom', { proof: { method: 'totp', code: '000000' } });
+    assert.deepEqual([wrong.ok, wrong.codes, wrong.fresh.reason], [false, null, 'wrong_code']);
+    // The code the session used to log in (its step is spent) is no proof either.
+    clock.now += 30_000;
+    const current = codeAt(secret, clock.now);
+    assert.equal((await mfa.verifyLogin('tom', current)).ok, true);
+    const replayed = await mfa.generateBackupCodes('tom', { proof: { method: 'totp', code: current } });
+    assert.deepEqual([replayed.ok, replayed.fresh.reason], [false, 'replayed']);
+    // The old set still works: nothing was replaced.
+    assert.equal((await mfa.backupCodesStatus('tom')).remaining, 10);
+    const viaBackup = await mfa.generateBackupCodes('tom', { proof: { method: 'backup_code', code: codes[0] } });
+    assert.deepEqual([viaBackup.ok, viaBackup.codes.length], [true, 10]);
+    // A proof is checked like a login: a TOTP step works once, then it is spent.
+    const proof = nextProof(clock, secret);
+    assert.equal((await mfa.generateBackupCodes('tom', { proof })).ok, true);
+    assert.equal((await mfa.generateBackupCodes('tom', { proof })).fresh.reason, 'replayed');
+  });
+
+  test(`${kind}: a stolen session cannot create an app password without a current code`, async () => {
+    const { mfa, clock } = site(makeStorage());
+    const secret = await enable(mfa, clock, 'una');
+    await assert.rejects(mfa.createAppPassword('una', 'Evil'), { code: 'fresh_factor_required' });
+    const wrong = await mfa.createAppPassword('una', 'Evil', { proof: { method: 'totp', code: '999999' } });
+    assert.deepEqual([wrong.ok, wrong.password, wrong.fresh.reason], [false, null, 'wrong_code']);
+    assert.deepEqual(await mfa.listAppPasswords('una'), []);
+    const ok = await mfa.createAppPassword('una', 'Mine', { proof: nextProof(clock, secret) });
+    assert.equal(ok.ok, true);
+    assert.deepEqual((await mfa.listAppPasswords('una')).map((p) => p.label), ['Mine']);
+  });
+
+  test(`${kind}: a password-only user cannot plant an app password that survives enabling 2FA`, async () => {
+    const storage = makeStorage();
+    const { mfa, clock } = site(storage);
+    // Without 2FA there are no app passwords (the main password works everywhere anyway).
+    await assert.rejects(mfa.createAppPassword('vic', 'Planted', { proof: { method: 'totp', code: '123456' } }), { code: 'not_enabled' });
+    assert.equal(await storage.get('vic'), null);
+    // One planted by an older version (or written behind the API) is removed when 2FA goes on.
+    const planted = 'abcd-efgh-ijkm-npqr-stuv';
+    const phc = phcHash({ password: planted, salt: 'c2FsdHNhbHRzYWx0', m: 64, t: 1 }).phc;
+    const base = recordNew({ time: Math.floor(clock.now / 1000) }).record;
+    const record = { ...base, rev: 1, app_passwords: [{ id: 'Pl4nted0', label: 'Planted', phc, created_at: base.created_at, last_used_at: null }] };
+    assert.equal(await storage.compareAndSet('vic', null, record), true);
+    assert.deepEqual((await mfa.listAppPasswords('vic')).map((p) => p.id), ['Pl4nted0']);
+    const { secret } = await mfa.enroll('vic');
+    const confirmed = await mfa.confirm('vic', codeAt(secret, clock.now));
+    assert.deepEqual([confirmed.ok, confirmed.revokedAppPasswords], [true, 1]);
+    assert.deepEqual(await mfa.listAppPasswords('vic'), []);
+    assert.equal((await mfa.verifyAppPassword('vic', planted)).ok, false);
+    // Turning 2FA off removes the app passwords made with it too.
+    const mine = await mfa.createAppPassword('vic', 'Mine', { proof: nextProof(clock, secret) });
+    assert.equal(mine.ok, true);
+    const off = await mfa.disable('vic', codeAt(secret, clock.now + 30_000));
+    assert.deepEqual([off.ok, off.revokedAppPasswords], [true, 1]);
+    assert.equal((await mfa.verifyAppPassword('vic', mine.password)).ok, false);
+  });
+
+  test(`${kind}: one canonical user name: 'ALICE' and 'alice' are one record`, async () => {
+    const storage = makeStorage();
+    const { mfa, clock, keys } = site(storage);
+    const secret = await enable(mfa, clock, 'Alice@Example.COM');
+    assert.notEqual(await storage.get('alice@example.com'), null);
+    assert.equal(await storage.get('Alice@Example.COM'), null, 'stored under the canonical name only');
+    for (const name of ['ALICE@EXAMPLE.COM', 'alice@example.com', 'aLiCe@example.com']) {
+      const begin = await mfa.beginLogin(name);
+      assert.deepEqual([begin.required, begin.verdict], [true, 'factor_required'], name);
+      assert.equal((await mfa.status(name)).state, 'enabled', name);
+    }
+    clock.now += 30_000;
+    assert.equal((await mfa.verifyLogin('ALICE@example.com', codeAt(secret, clock.now))).ok, true);
+    assert.equal((await mfa.verifyLogin('alice@example.com', codeAt(secret, clock.now))).reason, 'replayed', 'one replay memory');
+    // Names the core refuses: a login is held (fail closed), other calls throw invalid_user.
+    for (const bad of ['', ' alice', 'a@b@c', 'alice\n']) {
+      const begin = await mfa.beginLogin(bad);
+      assert.deepEqual([begin.required, begin.ok, begin.error], [true, false, 'invalid_user'], JSON.stringify(bad));
+      await assert.rejects(mfa.status(bad), { code: 'invalid_user' });
+    }
+    // The site's rule (as its IMAP server resolves names): domain stripped, or a default added.
+    const strip = new Mail2fa({ keys, storage, username: { domain: 'strip' } });
+    assert.equal(strip.canonicalUser('Bob@Example.com'), 'bob');
+    const withDomain = new Mail2fa({ keys, storage, username: { default_domain: 'example.com' } });
+    assert.equal(withDomain.canonicalUser('BOB'), 'bob@example.com');
+    assert.equal(withDomain.canonicalUser('bob@example.com'), 'bob@example.com');
+    const keep = new Mail2fa({ keys, storage, username: { case: 'keep' } });
+    assert.equal(keep.canonicalUser('Bob'), 'Bob');
+  });
+
+  test(`${kind}: admin reset writes record.reset by compare-and-set: rev never repeats, a stale write does not land`, async () => {
+    const storage = makeStorage();
+    const { mfa, clock } = site(storage);
+    const secret = await enable(mfa, clock, 'wes');
+    const stale = await storage.get('wes'); // a request read the record, then stalls
+    assert.equal(await mfa.adminReset('WES'), true);
+    const reset = await storage.get('wes');
+    assert.ok(reset.record.rev > stale.record.rev, `rev ${reset.record.rev} > ${stale.record.rev}`);
+    assert.equal((await mfa.status('wes')).state, 'disabled');
+    // The stalled request's write, with the version it read, is refused.
+    assert.equal(await storage.compareAndSet('wes', stale.version, stale.record), false);
+    assert.equal((await mfa.status('wes')).state, 'disabled');
+    clock.now += 30_000;
+    assert.equal((await mfa.beginLogin('wes')).required, false);
+    assert.equal((await mfa.verifyLogin('wes', codeAt(secret, clock.now))).ok, false);
+  });
+
+  test(`${kind}: replayed and malformed codes are refused but never lock (a double submit from two tabs)`, async () => {
+    const { mfa, clock } = site(makeStorage());
+    const secret = await enable(mfa, clock, 'xia');
+    clock.now += 30_000;
+    const code = codeAt(secret, clock.now);
+    assert.equal((await mfa.verifyLogin('xia', code)).ok, true);
+    for (let i = 0; i < 6; i++) {
+      assert.equal((await mfa.verifyLogin('xia', code)).reason, 'replayed');
+      assert.equal((await mfa.verifyLogin('xia', '12345x')).reason, 'malformed');
+    }
+    clock.now += 30_000;
+    const next = await mfa.verifyLogin('xia', codeAt(secret, clock.now));
+    assert.deepEqual([next.ok, next.verdict], [true, 'ok']);
+  });
+
+  test(`${kind}: the core says how long the second step may wait and how long a browser is trusted`, async () => {
+    const storage = makeStorage();
+    const { mfa, clock, keys } = site(storage);
+    await enable(mfa, clock, 'yan');
+    const t = Math.floor(clock.now / 1000);
+    const begin = await mfa.beginLogin('yan');
+    assert.deepEqual([begin.pendingExpiresAt, begin.trustDays], [t + 600, 30]);
+    const custom = new Mail2fa({ keys, storage, now: () => clock.now, policy: { pending_seconds: 120, device_days: 0 } });
+    const strict = await custom.beginLogin('yan');
+    assert.deepEqual([strict.required, strict.pendingExpiresAt, strict.trustDays], [true, t + 120, 0]);
   });
 }
 
@@ -374,4 +563,64 @@ test('storage contract: compare-and-set refuses a stale version and a second ins
     assert.equal(await storage.compareAndSet('u', row.version, { ...record, rev: 2 }), false);
     assert.equal((await storage.get('u')).record.rev, 1);
   }
+});
+
+/** A storage whose compare-and-set token is the record's own `rev` (as hosts that CAS on rev do). */
+class RevStorage {
+  rows = new Map();
+  async get(user) {
+    const record = this.rows.get(user);
+    return record ? { record: structuredClone(record), version: record.rev } : null;
+  }
+  async compareAndSet(user, expected, record) {
+    const current = this.rows.get(user);
+    if ((current ? current.rev : null) !== expected) return false;
+    this.rows.set(user, structuredClone(record));
+    return true;
+  }
+}
+
+test('admin reset on a storage keyed on rev: a write that read the record before the reset cannot land after re-enrollment (ABA)', async () => {
+  const storage = new RevStorage();
+  const { mfa, clock } = site(storage);
+  const old = await enable(mfa, clock, 'zed');
+  const stale = await storage.get('zed'); // a request read the old record and stalled
+  assert.equal(await mfa.adminReset('zed'), true);
+  // The user enrolls a new phone; the rev keeps climbing from where it was.
+  clock.now += 30_000;
+  const fresh = await enable(mfa, clock, 'zed');
+  assert.ok((await storage.get('zed')).record.rev > stale.record.rev + 2);
+  // The stalled write (the old factor) is refused: the new phone stays the factor.
+  assert.equal(await storage.compareAndSet('zed', stale.version, stale.record), false);
+  clock.now += 30_000;
+  assert.equal((await mfa.verifyLogin('zed', codeAt(old, clock.now))).ok, false);
+  assert.equal((await mfa.verifyLogin('zed', codeAt(fresh, clock.now))).ok, true);
+});
+
+test('compare-and-set retry rule: 8 tries with a short random wait, then conflict; at login that holds the login', async () => {
+  const inner = new MemoryStorage();
+  const { mfa, clock, keys } = site(inner);
+  const secret = await enable(mfa, clock, 'quinn');
+  clock.now += 30_000;
+  const trusted = await mfa.verifyLogin('quinn', codeAt(secret, clock.now), { trustDevice: true });
+  let tries = 0;
+  const stamps = [];
+  const losing = {
+    get: (user) => inner.get(user),
+    compareAndSet: async () => {
+      tries++;
+      stamps.push(performance.now());
+      return false; // another node always wins
+    },
+  };
+  const node = new Mail2fa({ keys, storage: losing, now: () => clock.now });
+  clock.now += 30_000;
+  await assert.rejects(node.verifyLogin('quinn', codeAt(secret, clock.now)), { code: 'conflict' });
+  assert.equal(tries, 8);
+  // Each retry waited at least 1 ms (7 waits between 8 tries): racing nodes spread out.
+  assert.ok(stamps.at(-1) - stamps[0] >= 7, `waited ${stamps.at(-1) - stamps[0]} ms in all`);
+  // A device login writes (last seen): losing every race holds the login, never lets it through.
+  tries = 0;
+  const begin = await node.beginLogin('quinn', { deviceToken: trusted.deviceToken });
+  assert.deepEqual([begin.required, begin.ok, begin.error, tries], [true, false, 'conflict', 8]);
 });

@@ -84,34 +84,40 @@ class RedisLikeStorage implements Mail2faStorage {
 }
 const mfa = new Mail2fa({ keys, storage: new MemoryStorage(), issuer: 'Example', window: 1, now: Date.now, random: crypto });
 const onSqlite = new Mail2fa({ keys, storage: new SqliteStorage(':memory:') });
-const custom = new Mail2fa({ keys, storage: new RedisLikeStorage() });
+const custom = new Mail2fa({ keys, storage: new RedisLikeStorage(), username: { case: 'lower', domain: 'strip', default_domain: 'example.com' } });
 
 async function flow(): Promise<void> {
   const strict = new Mail2fa({ keys, storage: new MemoryStorage(), policy });
   const begin = await strict.beginLogin(user, { deviceToken: 'cookie' });
   if (begin.required && begin.error) console.log(begin.error);
+  if (begin.pendingExpiresAt) console.log(begin.pendingExpiresAt, begin.trustDays);
   if (begin.forgetDevice) console.log('clear cookie');
   const result: VerifyLoginResult = await mfa.verifyLogin(user, '123456', { trustDevice: true, userAgent: 'UA' });
   if (!result.ok) console.log(result.reason, result.verdict === 'locked' ? result.retryAfter : null);
   if (result.deviceToken) console.log(result.deviceExpiresAt);
   const viaBackup = await mfa.verifyLogin(user, 'abcde-fghjk', { method: 'backup_code' });
   console.log(viaBackup.backupCodesRemaining);
-  const codes: string[] = (await mfa.generateBackupCodes(user, { count: 10 })).codes;
+  const made = await mfa.generateBackupCodes(user, { count: 10, proof: { method: 'totp', code: '123456' } });
+  if (!made.ok) console.log(made.fresh.reason, made.fresh.retryAfter);
+  const codes: string[] = made.ok ? made.codes : [];
   const reauth = await mfa.verifyBackupCode(user, codes[0]);
   console.log(reauth.ok, reauth.remaining, (await mfa.backupCodesStatus(user)).remaining);
-  const appPw = await mfa.createAppPassword(user, 'Thunderbird');
+  const appPw = await mfa.createAppPassword(user, 'Thunderbird', { proof: { method: 'backup_code', code: 'abcde-fghjk' } });
+  if (!appPw.ok) throw new Error(appPw.fresh.reason ?? 'refused');
   const listed = await mfa.listAppPasswords(user);
   console.log(appPw.password, listed[0].phc, (await mfa.verifyAppPassword(user, appPw.password)).ok);
   console.log(await mfa.revokeAppPassword(user, appPw.id), await mfa.revokeAllAppPasswords(user));
-  const trusted = await mfa.trustDevice(user, { userAgent: 'UA' });
-  console.log(trusted.token, trusted.expiresAt, (await mfa.listDevices(user))[0].expired);
-  console.log(await mfa.revokeDevice(user, trusted.id), await mfa.revokeAllDevices(user, { except: trusted.id }));
+  console.log((await mfa.projection(user)).appPasswords.map((p) => p.tag), mfa.canonicalUser('ALICE'));
+  const trusted = await mfa.trustDevice(user, { userAgent: 'UA', proof: { code: '123456' } });
+  if (trusted.ok) console.log(trusted.token, trusted.expiresAt, (await mfa.listDevices(user))[0].expired);
+  if (trusted.ok) console.log(await mfa.revokeDevice(user, trusted.id), await mfa.revokeAllDevices(user, { except: trusted.id }));
   console.log((await mfa.passwordChanged(user)).revokedDevices);
-  const confirmed = await mfa.confirm(user, '123456', { backupCodes: true });
-  console.log(confirmed.backupCodes?.length);
+  const confirmed = await mfa.confirm(user, '123456');
+  console.log(confirmed.backupCodes?.length, confirmed.revokedAppPasswords);
   const legacy = await mfa.importLegacy(user, { from: 'kolab', blob: {}, replace: false });
   console.log(legacy.notImported.map((n) => n.reason));
-  const e = await mfa.enroll(user, { account: 'alice@example.com', digits: 6 });
+  const e = await mfa.enroll(user, { account: 'alice@example.com', digits: 6, proof: { method: 'totp', code: '123456' } });
+  if (!e.ok) throw new Error(e.fresh.reason ?? 'refused');
   console.log(e.qr, e.uri, e.secret, e.state);
   console.log((await mfa.confirm(user, '123456')).ok, (await mfa.disable(user, '123456')).reason);
   console.log((await mfa.cancelEnrollment(user)).state, (await mfa.importUri(user, e.uri, { replace: true })).state);
@@ -132,6 +138,8 @@ await mfa.verifyLogin(user, 123456);
 await mfa.verifyLogin(user, '123456', { method: 'sms' });
 // @ts-expect-error: a policy field that does not exist
 new Mail2fa({ keys, storage: new MemoryStorage(), policy: { mdoe: 'required' } });
+// @ts-expect-error: a refused change has no codes to show
+mfa.generateBackupCodes(user, { proof: { code: '1' } }).then((r) => (r.ok ? null : r.codes.length));
 // @ts-expect-error: keys are {id, key}
 new Mail2fa({ keys: ['secret'], storage: new MemoryStorage() });
 
