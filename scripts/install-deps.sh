@@ -14,7 +14,7 @@ APT_PACKAGES=(
   roundcube-core roundcube-sqlite3 roundcube-plugins php8.2-zip nginx-light dovecot-imapd postgresql
   # Dovecot passdb for 2FA users (plugins-php/mail2fa/dovecot, tests/dovecot): Lua passdb over
   # the plugin's SQLite/PostgreSQL tables, POP3 and submission services.
-  dovecot-auth-lua lua-sql-sqlite3 lua-sql-postgres dovecot-pop3d dovecot-submissiond
+  dovecot-auth-lua lua-sql-sqlite3 lua-sql-postgres dovecot-pop3d dovecot-submissiond dovecot-lmtpd lua-luaossl
   # Release (make release, tests/release): composer validate, the aarch64 host library
   # (cross gcc + arm64 libc) smoke-tested under qemu-user, objdump for its glibc needs.
   make gcc binutils composer gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user

@@ -2,105 +2,52 @@
 --
 -- For a user whose mail2fa_users.state is 'enabled' (2FA on in the webmail), a login
 -- succeeds only with one of the user's app passwords (rows of mail2fa_app_passwords,
--- Argon2id PHC strings written by the mail2fa core), unless the client address is exempt
--- (the webmail host, which logs in with the main password after the second factor).
--- Every other user, and every exempt login, goes on to the next passdb unchanged.
+-- Argon2id PHC strings written by the mail2fa core), or, for IMAP only, with the main
+-- password plus a valid webmail proof: an IMAP ID field `x-forward-mail2fa` that only the
+-- running Roundcube plugin can compute (core op webmail.proof: HMAC-SHA256 over the canonical
+-- user name and the time, keyed by `webmail_secret`), which Dovecot hands to auth as the
+-- passdb field forward_mail2fa when the webmail host is in login_trusted_networks.
+-- Every other user goes on to the next passdb unchanged. No client address is exempt.
 --
--- Results (chained as in auth-mail2fa.conf.ext, see README.md "Protect IMAP/SMTP"):
---   OK               an app password matched   -> continue-ok: the next passdb only looks the
---                                                 user up (extra fields, disabled accounts)
---   PASSWORD_MISMATCH 2FA on, no app password matched -> return-fail: the main password
---                                                 is never tried
---   NEXT             no 2FA, or exempt address  -> the next passdb decides as before
---   INTERNAL_FAILURE database or config error  -> return-fail: temporary failure, fail closed
+-- The user's row is looked up under the canonical user name: `username_format` expanded by
+-- Dovecot (default %Lu: ASCII lower case, domain kept, the core's user.canonical default),
+-- set to the expansion the site's passdb finds accounts by (%Ln when it uses %n). A name that
+-- no record can have (control characters, white space at either end, two '@') is refused.
+--
+-- Results (chained as in passdb-mail2fa.conf.ext, see README.md "Protect IMAP/SMTP"):
+--   OK                an app password matched -> continue-ok: the next passdb only looks the
+--                                                user up (extra fields, disabled accounts)
+--   PASSWORD_MISMATCH 2FA on, no app password, no valid proof -> return-fail: the main
+--                                                password is never tried
+--   NEXT              no 2FA, or a valid webmail proof (IMAP) -> the next passdb decides
+--   INTERNAL_FAILURE  database or config error -> return-fail: temporary failure, closed
+-- Lookups without authentication (userdb existence checks for LDA/LMTP delivery, doveadm
+-- user) go on to the next passdb for everyone; a credential lookup for a SASL mechanism
+-- (CRAM-MD5 & co) is refused for a 2FA user.
 --
 -- Nothing is cached: every login reads the current rows, so a revoked app password (its row
 -- deleted in the same transaction as the record write) fails on the very next login.
 --
--- Each row carries the core's `tag` (first byte of SHA-256 over "mail2fa/v1 app-password" 0x00
--- and the password, 2 hex digits): only rows whose tag equals the typed password's, or whose
--- tag is NULL, cost an Argon2id. Needs Lua 5.3 or later (integer bit operators).
+-- Each row carries the core's tag. v2 tags (two letters g-v) are the first byte of
+-- SHA-256("mail2fa/v2/app-password/" .. password), which Dovecot itself computes here with
+-- %{sha256;truncate=8,salt=...:password}: only rows whose v2 tag equals the typed password's
+-- cost an Argon2id. Rows with a v1 tag (two hex digits, written before v2) or none are always
+-- checked. Needs Lua 5.3 or later; the proof needs luaossl (Debian lua-luaossl).
 --
 -- Configuration: a Lua file returning a table (see mail2fa-passdb.conf.lua.dist), at
 -- $MAIL2FA_DOVECOT_CONFIG (pass it with import_environment) or
 -- /etc/dovecot/mail2fa-passdb.conf.lua.
 
 local DEFAULT_CONFIG = "/etc/dovecot/mail2fa-passdb.conf.lua"
+-- What the v2 tag hashes before the password (crates/mail2fa-core/src/app_password.rs).
+local TAG_EXPANSION = "%{sha256;truncate=8,salt=mail2fa/v2/app-password/:password}"
+-- The webmail proof's HMAC input prefix (crates/mail2fa-core/src/api/webmail_ops.rs).
+local PROOF_CONTEXT = "mail2fa/v1 webmail-imap\n"
 
 local cfg        -- the loaded configuration
 local env        -- luasql environment
 local conn       -- cached connection (reopened once after an error)
-local exempt = {}
-
--- SHA-256 (FIPS 180-4), only for the app-password tag. Dovecot 2.3's Lua offers no hash
--- function, and var_expand's %{sha256:...} cannot hash the tag's input: it begins with a
--- prefix holding a NUL byte, which no var_expand string carries. script_init checks this
--- code against known digests before any login is served.
-local K = {
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-}
-local M32 = 0xffffffff
-
-local function rotr(x, n) return ((x >> n) | (x << (32 - n))) & M32 end
-
-local function sha256(msg)
-  local H = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 }
-  -- Padding: 0x80, zeros up to 56 mod 64, the length in bits as a 64-bit big-endian integer.
-  msg = msg .. "\x80" .. string.rep("\0", (55 - #msg) % 64) .. string.pack(">I8", #msg * 8)
-  local w = {}
-  for block = 1, #msg, 64 do
-    for i = 1, 16 do w[i] = string.unpack(">I4", msg, block + (i - 1) * 4) end
-    for i = 17, 64 do
-      local x, y = w[i - 15], w[i - 2]
-      local s0 = rotr(x, 7) ~ rotr(x, 18) ~ (x >> 3)
-      local s1 = rotr(y, 17) ~ rotr(y, 19) ~ (y >> 10)
-      w[i] = (w[i - 16] + s0 + w[i - 7] + s1) & M32
-    end
-    local a, b, c, d, e, f, g, h = H[1], H[2], H[3], H[4], H[5], H[6], H[7], H[8]
-    for i = 1, 64 do
-      local ch = (e & f) ~ (~e & g)
-      local t1 = (h + (rotr(e, 6) ~ rotr(e, 11) ~ rotr(e, 25)) + ch + K[i] + w[i]) & M32
-      local maj = (a & b) ~ (a & c) ~ (b & c)
-      local t2 = ((rotr(a, 2) ~ rotr(a, 13) ~ rotr(a, 22)) + maj) & M32
-      a, b, c, d, e, f, g, h = (t1 + t2) & M32, a, b, c, (d + t1) & M32, e, f, g
-    end
-    H[1], H[2], H[3], H[4] = (H[1] + a) & M32, (H[2] + b) & M32, (H[3] + c) & M32, (H[4] + d) & M32
-    H[5], H[6], H[7], H[8] = (H[5] + e) & M32, (H[6] + f) & M32, (H[7] + g) & M32, (H[8] + h) & M32
-  end
-  return string.pack(">I4I4I4I4I4I4I4I4", table.unpack(H))
-end
-
-local function hex(s) return (s:gsub(".", function(ch) return string.format("%02x", ch:byte()) end)) end
-
--- The core's tag of an app password (crates/mail2fa-core/src/app_password.rs). Computed over
--- the exact string password_verify gets: a row can only verify if that string is the stored
--- password, whose tag the row holds, so skipping a row with another tag never changes a result.
-local function app_password_tag(password)
-  return string.format("%02x", sha256("mail2fa/v1 app-password\0" .. password):byte(1))
-end
-
--- Refuses to start on a Lua whose integers would make the digest wrong (every tag would
--- mismatch and every app password would be refused without a word).
-local function check_sha256()
-  local vectors = {
-    { "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
-    { "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
-    { "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
-  }
-  for _, v in ipairs(vectors) do
-    if hex(sha256(v[1])) ~= v[2] then
-      error("mail2fa: SHA-256 self-test failed on this Lua (" .. _VERSION .. "); Lua 5.3+ with 64-bit integers is required")
-    end
-  end
-end
+local hmac       -- luaossl's openssl.hmac, loaded when webmail_secret is set
 
 local function load_config()
   local path = os.getenv("MAIL2FA_DOVECOT_CONFIG") or DEFAULT_CONFIG
@@ -124,12 +71,51 @@ local function load_config()
   if not c.table_prefix:match("^[%w_]*$") then
     error("mail2fa: config table_prefix may hold only letters, digits and _")
   end
+  c.username_format = c.username_format or "%Lu"
+  if type(c.username_format) ~= "string" or not c.username_format:find("%", 1, true) then
+    error("mail2fa: config username_format must be a Dovecot expansion such as %Lu or %Ln")
+  end
+  -- The exemption by client address is gone (any program on the webmail host, or any host in
+  -- login_trusted_networks forwarding x-originating-ip, had it): refuse a config that relies
+  -- on it rather than silently change who may log in.
+  if c.exempt_addresses ~= nil then
+    error("mail2fa: config exempt_addresses is no longer supported; the webmail proves itself "
+      .. "with webmail_secret (README.md \"The webmail's exemption\")")
+  end
+  if c.webmail_secret ~= nil then
+    if type(c.webmail_secret) ~= "string" or #c.webmail_secret < 32 or #c.webmail_secret > 1024 then
+      error("mail2fa: config webmail_secret must be a string of 32 to 1024 bytes")
+    end
+    local ok, mod = pcall(require, "openssl.hmac")
+    if not ok then error("mail2fa: webmail_secret needs luaossl (lua-luaossl): " .. tostring(mod)) end
+    hmac = mod
+  end
+  c.webmail_proof_max_age = tonumber(c.webmail_proof_max_age or 60)
+  if not c.webmail_proof_max_age or c.webmail_proof_max_age < 1 or c.webmail_proof_max_age > 3600
+     or c.webmail_proof_max_age % 1 ~= 0 then
+    error("mail2fa: config webmail_proof_max_age must be an integer 1-3600")
+  end
   -- App passwords made by the core are exactly 20 lower-case letters in groups of four;
   -- anything else (a main password) is refused without spending an Argon2id.
   c.password_pattern = c.password_pattern or "^%l%l%l%l%-%l%l%l%l%-%l%l%l%l%-%l%l%l%l%-%l%l%l%l$"
-  exempt = {}
-  for _, ip in ipairs(c.exempt_addresses or {}) do exempt[ip] = true end
   return c
+end
+
+-- The record key: username_format expanded by Dovecot, or nil for a name no record can have
+-- (the core's user.canonical refuses it): empty, over 512 bytes, control characters (C0, DEL,
+-- C1), white space at either end, more than one '@', an empty local part or domain.
+local function canonical_user(req)
+  local name = req:var_expand(cfg.username_format)
+  if name:find("UNSUPPORTED_VARIABLE_", 1, true) then
+    error("mail2fa: username_format " .. cfg.username_format .. " names an unknown variable")
+  end
+  if name == "" or #name > 512 or name:find("%c") or name:find("\194[\128-\159]")
+     or name:find("^%s") or name:find("%s$") then
+    return nil
+  end
+  local _, ats = name:gsub("@", "")
+  if ats > 1 or (ats == 1 and (name:sub(1, 1) == "@" or name:sub(-1) == "@")) then return nil end
+  return name
 end
 
 local function connect()
@@ -172,7 +158,7 @@ local function select_rows(sql, limit)
   return rows
 end
 
--- The user's state and app-password rows in one consistent read.
+-- The user's state and app-password rows.
 local function lookup(user)
   local c = connect()
   local u = "'" .. c:escape(user) .. "'"
@@ -184,8 +170,48 @@ local function lookup(user)
   return true, rows
 end
 
+-- lookup with one retry on a fresh connection (a PostgreSQL restart); ok=false on failure.
+local function lookup_retry(user)
+  local ok, enabled, rows = pcall(lookup, user)
+  if not ok then
+    drop_connection()
+    ok, enabled, rows = pcall(lookup, user)
+    if not ok then drop_connection() end
+  end
+  return ok, enabled, rows
+end
+
+local function hex(s) return (s:gsub(".", function(ch) return string.format("%02x", ch:byte()) end)) end
+
+-- Equal-length strings compared without an early exit.
+local function same(a, b)
+  if #a ~= #b then return false end
+  local diff = 0
+  for i = 1, #a do diff = diff | (a:byte(i) ~ b:byte(i)) end
+  return diff == 0
+end
+
+-- The webmail proof "1.<time>.<64 hex>" for this user: nil when valid, else why not.
+local function proof_problem(user, proof)
+  if not hmac then return "no webmail_secret configured" end
+  local t, mac = proof:match("^1%.(%d+)%.(%x+)$")
+  if not t or #t > 19 or (#t > 1 and t:sub(1, 1) == "0") or #mac ~= 64 or mac:find("%u") then
+    return "malformed"
+  end
+  if math.abs(os.time() - tonumber(t)) > cfg.webmail_proof_max_age then return "expired" end
+  local want = hex(hmac.new(cfg.webmail_secret, "sha256"):final(PROOF_CONTEXT .. user .. "\n" .. t))
+  if not same(want, mac) then return "wrong" end
+  return nil
+end
+
+-- The v2 tag of what the client typed, by Dovecot's own SHA-256: hex digits as letters g-v.
+local function app_password_tag(req)
+  local h = req:var_expand(TAG_EXPANSION)
+  if not h:match("^%x%x$") then error("mail2fa: Dovecot's %{sha256;truncate=8...} gave no byte") end
+  return (h:gsub("%x", function(d) return string.char(103 + tonumber(d, 16)) end))
+end
+
 function script_init()
-  check_sha256()
   cfg = load_config()
   return 0
 end
@@ -196,31 +222,45 @@ function script_deinit()
 end
 
 function auth_password_verify(req, password)
-  if exempt[req.remote_ip or ""] then
-    req:log_debug("mail2fa: exempt address, next passdb")
-    return dovecot.auth.PASSDB_RESULT_NEXT, {}
+  local ok, user = pcall(canonical_user, req)
+  if not ok then return dovecot.auth.PASSDB_RESULT_INTERNAL_FAILURE, tostring(user) end
+  if not user then
+    req:log_info("mail2fa: refused a name no record can have")
+    return dovecot.auth.PASSDB_RESULT_PASSWORD_MISMATCH, {}
   end
-  local ok, enabled, rows = pcall(lookup, req.user)
-  if not ok then
-    -- One retry on a fresh connection (a PostgreSQL restart), then fail closed.
-    drop_connection()
-    ok, enabled, rows = pcall(lookup, req.user)
-    if not ok then
-      drop_connection()
-      return dovecot.auth.PASSDB_RESULT_INTERNAL_FAILURE, tostring(enabled)
-    end
-  end
+  local enabled, rows
+  ok, enabled, rows = lookup_retry(user)
+  if not ok then return dovecot.auth.PASSDB_RESULT_INTERNAL_FAILURE, tostring(enabled) end
   if not enabled then return dovecot.auth.PASSDB_RESULT_NEXT, {} end
+
+  -- The webmail's IMAP login: the main password with a proof only the running plugin makes.
+  -- Neither the proof nor anything derived from it is logged.
+  local proof = req:var_expand("%{passdb:forward_mail2fa}")
+  if proof ~= "" then
+    local problem
+    if req.service ~= "imap" then
+      problem = "not an IMAP login"
+    else
+      problem = proof_problem(user, proof)
+    end
+    if problem == nil then
+      req:log_info("mail2fa: webmail proof accepted, next passdb checks the main password")
+      return dovecot.auth.PASSDB_RESULT_NEXT, {}
+    end
+    req:log_info("mail2fa: webmail proof refused (" .. problem .. ")")
+  end
+
   if type(password) ~= "string" or not password:match(cfg.password_pattern) then
     req:log_debug("mail2fa: 2FA on, not an app password")
     return dovecot.auth.PASSDB_RESULT_PASSWORD_MISMATCH, {}
   end
   -- The tag itself is never logged: it is derived from what the client typed.
-  local candidate_tag = app_password_tag(password)
+  local tok, candidate_tag = pcall(app_password_tag, req)
+  if not tok then return dovecot.auth.PASSDB_RESULT_INTERNAL_FAILURE, tostring(candidate_tag) end
   local skipped = 0
   for _, row in ipairs(rows) do
     local id, phc, tag = row[1], row[2], row[3]
-    if tag ~= nil and tag ~= candidate_tag then
+    if tag ~= nil and tag:match("^[g-v][g-v]$") and tag ~= candidate_tag then
       skipped = skipped + 1
     else
       req:log_debug("mail2fa: checking app password " .. tostring(id))
@@ -237,15 +277,19 @@ function auth_password_verify(req, password)
   return dovecot.auth.PASSDB_RESULT_PASSWORD_MISMATCH, {}
 end
 
--- Credential lookups (non-plaintext mechanisms, doveadm auth lookup) cannot check an app
--- password: for a 2FA user they fail, so CRAM-MD5 & co never open the main password.
+-- Lookups without a password. With no SASL mechanism they authenticate nobody: the userdb's
+-- existence check (static userdb without allow_all_users, for dovecot-lda, LMTP, doveadm
+-- user) goes on to the next passdb for every user, so mail is delivered to 2FA users too. A
+-- credential lookup for a mechanism (CRAM-MD5 & co, never offered with this passdb) cannot
+-- check an app password: for a 2FA user it fails, so it never opens the main password.
 function auth_passdb_lookup(req)
-  if exempt[req.remote_ip or ""] then return dovecot.auth.PASSDB_RESULT_NEXT, {} end
-  local ok, enabled = pcall(lookup, req.user)
-  if not ok then
-    drop_connection()
-    return dovecot.auth.PASSDB_RESULT_INTERNAL_FAILURE, tostring(enabled)
-  end
+  if (req.mech or "") == "" then return dovecot.auth.PASSDB_RESULT_NEXT, {} end
+  local ok, user = pcall(canonical_user, req)
+  if not ok then return dovecot.auth.PASSDB_RESULT_INTERNAL_FAILURE, tostring(user) end
+  if not user then return dovecot.auth.PASSDB_RESULT_PASSWORD_MISMATCH, {} end
+  local enabled
+  ok, enabled = lookup_retry(user)
+  if not ok then return dovecot.auth.PASSDB_RESULT_INTERNAL_FAILURE, tostring(enabled) end
   if enabled then return dovecot.auth.PASSDB_RESULT_PASSWORD_MISMATCH, {} end
   return dovecot.auth.PASSDB_RESULT_NEXT, {}
 end
