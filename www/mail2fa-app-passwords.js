@@ -2,10 +2,12 @@
 // Create one with a label (the password is shown once, then only its label remains), list
 // them, revoke one. Transport actions (endpoint-<action> attributes or a `transport` property):
 //   list    {}      → {app_passwords: [{id, label, created_at, last_used_at}]}
-//   create  {label} → {id, label, password}
+//   create  {label} → {id, label, password}   ({label, proof: {method, code}} with proof-methods)
 //   revoke  {id}    → {revoked: bool}
 // The host never sends stored hashes to the page; the new password lives only in this
-// element's DOM until the user presses Done.
+// element's DOM until the user presses Done. Attributes besides the panel's: proof-methods
+// (creating needs a current code), no-create (list and revoke only, e.g. while 2FA is off:
+// app passwords belong to two-factor authentication).
 import { Mail2faPanel, PANEL_STRINGS, h, format } from './mail2fa-panel.js';
 
 export const APP_PASSWORD_STRINGS = {
@@ -34,6 +36,7 @@ export const APP_PASSWORD_STRINGS = {
   notFound: 'That app password was already revoked.',
   badLabel: 'Enter a name of 1 to 64 characters.',
   limit: 'You have as many app passwords as allowed. Revoke one first.',
+  createOff: 'App passwords come with two-factor authentication: turn it on to create one.',
 };
 
 export class Mail2faAppPasswords extends Mail2faPanel {
@@ -56,9 +59,15 @@ export class Mail2faAppPasswords extends Mail2faPanel {
       'aria-describedby': `${this._uid}-error`,
     });
     const submit = h('button', { type: 'submit' }, s.create);
-    const form = h('form', { novalidate: true, onsubmit: (e) => { e.preventDefault(); this.create(submit); } },
-      h('label', { for: id }, s.labelLabel),
-      h('div', { class: 'key-row' }, this._input, submit));
+    const proof = this.proofField();
+    const form = this.hasAttribute('no-create')
+      ? h('p', { class: 'muted' }, s.createOff)
+      : proof
+        ? h('form', { novalidate: true, onsubmit: (e) => { e.preventDefault(); this.create(submit); } },
+          h('label', { for: id }, s.labelLabel), this._input, proof, h('div', { class: 'actions start' }, submit))
+        : h('form', { novalidate: true, onsubmit: (e) => { e.preventDefault(); this.create(submit); } },
+          h('label', { for: id }, s.labelLabel),
+          h('div', { class: 'key-row' }, this._input, submit));
     const list = this._list || [];
     const rows = list.map((p) => {
       const button = h('button', {
@@ -91,6 +100,7 @@ export class Mail2faAppPasswords extends Mail2faPanel {
   }
 
   async create(button) {
+    if (this._busy) return;
     const label = this._input.value.trim();
     if (!label) {
       this.setError(this.s.badLabel);
@@ -98,16 +108,21 @@ export class Mail2faAppPasswords extends Mail2faPanel {
       this._input.focus();
       return;
     }
+    this._input.removeAttribute('aria-invalid');
+    const proof = this.readProof();
+    if (proof === null) return;
     let created;
     this.say(this.s.creating);
     const ok = await this.run(async () => {
-      created = await this.send('create', { label });
+      created = await this.send('create', proof ? { label, proof } : { label });
       const { app_passwords: list } = await this.send('list');
       this._list = Array.isArray(list) ? list : [];
     }, button);
     if (!ok) {
-      this._input.setAttribute('aria-invalid', 'true');
-      this._input.focus();
+      if (!this.proofFailed()) {
+        this._input.setAttribute('aria-invalid', 'true');
+        this._input.focus();
+      }
       return;
     }
     this.say('');
@@ -131,7 +146,7 @@ export class Mail2faAppPasswords extends Mail2faPanel {
     this._shown = null;
     this.say('');
     this.render();
-    this._input.focus();
+    this._input?.isConnected ? this._input.focus() : this.focusHeading();
   }
 
   async revoke(entry, button) {

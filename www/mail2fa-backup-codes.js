@@ -3,7 +3,8 @@
 // (endpoint-<action> attributes or a `transport` property):
 //   status      {} → {remaining, issued}   (backup.status)
 //   regenerate  {} → {codes: [..], remaining}   (backup.generate: every old code stops working)
-// Attributes besides the panel's: account (named in the downloaded file), print-css-src.
+// Attributes besides the panel's: account (named in the downloaded file), print-css-src,
+// proof-methods (a new set needs a current code: regenerate then sends {proof: {method, code}}).
 import { Mail2faPanel, PANEL_STRINGS, h, format, downloadText, printAlone } from './mail2fa-panel.js';
 
 export const BACKUP_STRINGS = {
@@ -53,12 +54,19 @@ export class Mail2faBackupCodes extends Mail2faPanel {
     if (this._codes) return this.show(this.codesStep());
     const st = this._info;
     const count = !st ? null : st.issued ? format(s.remaining, st) : s.none;
-    const button = h('button', { type: 'button', onclick: () => this.regenerate(button) }, s.regenerate);
+    const proof = this.proofField();
+    // With a proof field, a form: Enter in the code input submits it.
+    const button = proof
+      ? h('button', { type: 'submit' }, s.regenerate)
+      : h('button', { type: 'button', onclick: () => this.regenerate(button) }, s.regenerate);
     this.show(
       h('p', {}, s.intro),
       count ? h('p', { class: 'count' }, h('strong', {}, count)) : null,
       h('p', { class: 'muted' }, s.regenerateText),
-      h('div', { class: 'actions start' }, button),
+      proof
+        ? h('form', { novalidate: true, onsubmit: (e) => { e.preventDefault(); this.regenerate(button); } },
+          proof, h('div', { class: 'actions start' }, button))
+        : h('div', { class: 'actions start' }, button),
     );
   }
 
@@ -94,12 +102,18 @@ export class Mail2faBackupCodes extends Mail2faPanel {
   }
 
   async regenerate(button) {
+    if (this._busy) return;
+    const proof = this.readProof();
+    if (proof === null) return;
     let made;
     this.say(this.s.generating);
     const ok = await this.run(async () => {
-      made = await this.send('regenerate');
+      made = await this.send('regenerate', proof ? { proof } : {});
     }, button);
-    if (!ok) return;
+    if (!ok) {
+      this.proofFailed();
+      return;
+    }
     this.say('');
     this._codes = (Array.isArray(made?.codes) ? made.codes : []).map(String);
     this._info = { remaining: made.remaining, issued: this._codes.length };

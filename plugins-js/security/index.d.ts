@@ -5,7 +5,10 @@
  */
 export type PanelTransport<Actions extends string> = Record<Actions, (body: Record<string, unknown>) => Promise<any>>;
 
-/** Common to the three components: attributes strings (JSON), css-src, panel-css-src, csrf-token, csrf-header, csrf-field, encoding (json | form). */
+/**
+ * Common to the three components: attributes strings (JSON), css-src, panel-css-src, csrf-token, csrf-header, csrf-field, encoding (json | form);
+ * proof-methods ("totp" or "totp backup_code"): the change asks for a current code and sends `proof: {method, code}` (Mail2fa checks it in the core).
+ */
 declare class Mail2faPanel<Actions extends string> extends HTMLElement {
   transport: PanelTransport<Actions> | null;
   strings: Partial<Record<string, string>> | undefined;
@@ -16,7 +19,7 @@ export declare const BACKUP_STRINGS: Record<string, string>;
 /**
  * `<mail2fa-backup-codes>`: codes left; a new set (Mail2fa#generateBackupCodes) shown once,
  * with download and print. Actions: status {} → {remaining, issued};
- * regenerate {} → {codes, remaining}. Attributes: account (for the download), print-css-src.
+ * regenerate {proof?} → {codes, remaining}. Attributes: account (for the download), print-css-src, proof-methods.
  */
 export declare class Mail2faBackupCodes extends Mail2faPanel<'status' | 'regenerate'> {}
 
@@ -25,7 +28,8 @@ export declare const APP_PASSWORD_STRINGS: Record<string, string>;
 /**
  * `<mail2fa-app-passwords>`: create with a label (the password is shown once), list, revoke.
  * Actions: list {} → {app_passwords: [{id, label, created_at, last_used_at}]} (never hashes);
- * create {label} → {id, label, password}; revoke {id} → {revoked}.
+ * create {label, proof?} → {id, label, password}; revoke {id} → {revoked}. Attributes:
+ * proof-methods; no-create (list and revoke only, e.g. while 2FA is off).
  */
 export declare class Mail2faAppPasswords extends Mail2faPanel<'list' | 'create' | 'revoke'> {}
 

@@ -1,8 +1,10 @@
 // Admin tool of the demo: `node www/demo/admin.mjs status|reset|list [user]`.
 // Works on the same state directory as the server (MAIL2FA_DEMO_DIR, default build/demo),
 // also while it runs: SQLite's WAL mode and compare-and-set keep both consistent.
-// `reset` turns two-factor authentication off at once (Mail2fa#adminReset: the record is
-// replaced by a new empty one from the core), so the very next login has no second step.
+// `reset` turns two-factor authentication off at once (Mail2fa#adminReset: the core's
+// record.reset written by compare-and-set, never a delete, so a request in flight cannot
+// write the old record back), so the very next login has no second step. User names go
+// through the core's user.canonical, as at login: `reset DEMO@example.com` is the demo user.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
@@ -36,11 +38,13 @@ try {
       console.log(`${name}\t${status.state}`);
     }
   } else if (command === 'status') {
-    const status = await mfa.status(user);
-    console.log(JSON.stringify({ user, ...status }, null, 2));
+    const name = mfa.canonicalUser(user);
+    const status = await mfa.status(name);
+    console.log(JSON.stringify({ user: name, ...status }, null, 2));
   } else {
-    const changed = await mfa.adminReset(user);
-    console.log(changed ? `${user}: two-factor authentication reset (off)` : `${user}: had no two-factor record; nothing to do`);
+    const name = mfa.canonicalUser(user);
+    const changed = await mfa.adminReset(name);
+    console.log(changed ? `${name}: two-factor authentication reset (off)` : `${name}: no such user with a two-factor record; nothing done`);
   }
 } finally {
   state.close();

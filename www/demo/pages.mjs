@@ -34,10 +34,11 @@ ${body}
 const errorBlock = (error) =>
   error ? `<p class="error" role="alert" id="form-error">${esc(error)}</p>` : '<p class="error" role="alert" id="form-error" hidden></p>';
 
-export function login(session, { user = '', error = '' } = {}) {
+export function login(session, { user = '', error = '', notice = '' } = {}) {
   return layout(
     'Sign in',
     `<h1>Sign in</h1>
+${notice ? `<p class="notice" role="status">${esc(notice)}</p>` : ''}
 <form method="post" action="/login" class="stack">
   <input type="hidden" name="_csrf" value="${esc(session.csrf)}">
   <label for="user">Email address</label>
@@ -54,14 +55,16 @@ export function login(session, { user = '', error = '' } = {}) {
 /**
  * The second step: a code from the app, or (when the core lists `backup_code` among the
  * user's methods) a backup code; each form offers "trust this browser" when the core lists
- * `trusted_device`. The user picks the kind of code; the server never guesses it.
+ * `trusted_device` and returned trust_days > 0 (the days shown are the core's). The user
+ * picks the kind of code; the server never guesses it.
  */
-export function secondFactor(session, { error = '', method = 'totp', deviceDays = 30 } = {}) {
+export function secondFactor(session, { error = '', method = 'totp' } = {}) {
   const methods = session.methods || ['totp'];
   const backup = methods.includes('backup_code');
+  const days = session.trustDays || 0;
   const trust = (id) =>
-    methods.includes('trusted_device')
-      ? `<div class="check"><input type="checkbox" id="${id}" name="trust" value="1" aria-describedby="${id}-hint"><label for="${id}">Trust this browser for ${esc(deviceDays)} days</label></div>
+    methods.includes('trusted_device') && days > 0
+      ? `<div class="check"><input type="checkbox" id="${id}" name="trust" value="1" aria-describedby="${id}-hint"><label for="${id}">Trust this browser for ${esc(days)} ${days === 1 ? 'day' : 'days'}</label></div>
   <p class="hint" id="${id}-hint">Only on a computer that is yours: this browser will not be asked for a code until then.</p>`
       : '';
   const invalid = (m) => (error && method === m ? ' aria-invalid="true"' : '');
@@ -96,6 +99,30 @@ ${
 }
 <form method="post" action="/logout"><input type="hidden" name="_csrf" value="${esc(session.csrf)}"><button type="submit" class="link">Cancel and sign out</button></form>`,
     { session, nav: false },
+  );
+}
+
+/**
+ * Enrollment at login (the policy requires 2FA): only <mail2fa-enroll>; the login completes
+ * when this session confirms a code of the factor it enrolls (the server decides that).
+ */
+export function enrollAtLogin(session) {
+  return layout(
+    'Set up two-factor authentication',
+    `<h1>Set up two-factor authentication</h1>
+<p>Your mail provider requires two-factor authentication for <strong>${esc(session.user)}</strong>. Set it up to continue.</p>
+<mail2fa-enroll
+  endpoint-start="/api/enroll/start"
+  endpoint-confirm="/api/enroll/confirm"
+  endpoint-cancel="/api/enroll/cancel"
+  csrf-token="${esc(session.csrf)}"
+  done-href="/inbox"
+  core-src="/assets/mail2fa.js"
+  wasm-src="/assets/mail2fa.wasm"
+  css-src="/assets/mail2fa.css"
+  print-css-src="/assets/mail2fa-print.css"></mail2fa-enroll>
+<form method="post" action="/logout"><input type="hidden" name="_csrf" value="${esc(session.csrf)}"><button type="submit" class="link">Cancel and sign out</button></form>`,
+    { session, nav: false, scripts: ['/assets/mail2fa-enroll.js'] },
   );
 }
 
@@ -163,10 +190,14 @@ export function security(session, status, { notice = '', flash = '', error = '',
   const notes = [NOTICES[notice], flash].filter(Boolean).map((t) => `<p class="notice" role="status">${esc(t)}</p>`).join('\n');
   const enabled = status.state === 'enabled';
   const totp = status.totp;
+  // Always listed (and revocable), whatever the 2FA state; created only with 2FA on and a
+  // current code (proof-methods): the core refuses otherwise.
+  const proof = 'proof-methods="totp backup_code"';
   const appPasswords = `<mail2fa-app-passwords
   endpoint-list="/api/app-passwords/list"
   endpoint-create="/api/app-passwords/create"
   endpoint-revoke="/api/app-passwords/revoke"
+  ${enabled ? proof : 'no-create'}
   ${common(session)}></mail2fa-app-passwords>`;
   const section = enabled
     ? `<p>Two-factor authentication is <strong>on</strong>${totp?.enabled_at ? ` since ${esc(new Date(totp.enabled_at * 1000).toISOString().slice(0, 10))}` : ''}.</p>
@@ -175,6 +206,7 @@ export function security(session, status, { notice = '', flash = '', error = '',
   endpoint-regenerate="/api/backup/regenerate"
   account="${esc(session.user)}"
   print-css-src="/assets/mail2fa-codes-print.css"
+  ${proof}
   ${common(session)}></mail2fa-backup-codes>
 ${appPasswords}
 <mail2fa-devices
@@ -184,7 +216,7 @@ ${appPasswords}
   ${common(session)}></mail2fa-devices>
 <section aria-labelledby="disable-h">
 <h2 id="disable-h">Turn off two-factor authentication</h2>
-<p>This also removes your backup codes and trusted browsers. App passwords stay.</p>
+<p>This also removes your backup codes, trusted browsers and app passwords.</p>
 ${errorBlock(error)}
 <form method="post" action="/security/disable" class="stack">
   <input type="hidden" name="_csrf" value="${esc(session.csrf)}">

@@ -7,7 +7,12 @@
 //
 // Environment: MAIL2FA_DEMO_PORT (default 8025), MAIL2FA_DEMO_DIR (state: default build/demo),
 // MAIL2FA_DEMO_PASSWORD (the seeded user's password; default printed at start),
+// MAIL2FA_DEMO_MODE=required (every user must enroll at the next login),
 // MAIL2FA_DEMO_QUIET=1 (no request log).
+//
+// The demo decides nothing the core decides: whether a login needs a second step, how long
+// that step may wait (pending_expires_at), for how many days a browser may be trusted
+// (trust_days, device_expires_at), whether a change may happen without a current code.
 import http from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +29,8 @@ const repo = resolve(here, '../..');
 
 export const DEMO_USER = 'demo@example.com';
 export const DEFAULT_PASSWORD = 'demo-password';
-/** How long "trust this browser" lasts; passed to the core as the policy's device_days. */
-export const DEVICE_DAYS = 30;
+/** The site policy the demo gives the core (docs/ops.md#site-policy-policy): browsers trusted 30 days. */
+export const POLICY = { device_days: 30 };
 /** The trusted-device cookie: the only credential the demo keeps in a cookie (revocable). */
 export const DEVICE_COOKIE = 'm2f_device';
 const MIN_PASSWORD = 10;
@@ -52,12 +57,26 @@ const SECURITY_HEADERS = {
 
 const MAX_BODY = 64 * 1024;
 
-/** Core errors about a user's request (not the server): the API answers 400 with the code. */
-const USER_ERRORS = new Set(['invalid_field', 'missing_field', 'limit_reached', 'not_enabled', 'method_not_allowed', 'feature_disabled']);
+/** The core refused the current code a change carried (`fresh`: the core's outcome). */
+class ProofRefused extends Error {
+  constructor(fresh) {
+    super('proof refused');
+    this.fresh = fresh;
+  }
+}
 
-/** The device cookie: HttpOnly, SameSite=Strict, Secure when the request came over TLS. */
-function deviceCookie(req, token, expiresAt) {
-  const maxAge = Math.max(0, expiresAt - Math.floor(Date.now() / 1000));
+/** Core errors about a user's request (not the server): the API answers 400 with the code. */
+const USER_ERRORS = new Set([
+  'invalid_field', 'missing_field', 'limit_reached', 'not_enabled', 'method_not_allowed', 'feature_disabled',
+  'fresh_factor_required', 'no_pending_enrollment', 'already_enabled',
+]);
+
+/**
+ * The device cookie: HttpOnly, SameSite=Strict, Secure when the request came over TLS; it
+ * lives until the core's device_expires_at (the host keeps no lifetime of its own).
+ */
+function deviceCookie(req, token, expiresAt, nowSeconds) {
+  const maxAge = Math.max(0, expiresAt - nowSeconds);
   return `${DEVICE_COOKIE}=${token}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${req.socket.encrypted ? '; Secure' : ''}`;
 }
 const clearDeviceCookie = (req) =>
@@ -95,13 +114,34 @@ async function parseBody(req) {
   return Object.fromEntries(new URLSearchParams(text));
 }
 
-/** Builds the demo app; returns {server, mfa, state, close}. */
-export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = console.log } = {}) {
+/**
+ * The proof (a current code) a security change carries: `{method, code}` from a JSON body, or
+ * its JSON text from a form body; undefined when absent (the core then refuses the change).
+ */
+function proofOf(body) {
+  let proof = body.proof;
+  if (typeof proof === 'string') {
+    try {
+      proof = JSON.parse(proof);
+    } catch {
+      proof = { code: proof };
+    }
+  }
+  if (!proof || typeof proof !== 'object' || Array.isArray(proof)) return undefined;
+  return { method: proof.method === 'backup_code' ? 'backup_code' : 'totp', code: String(proof.code ?? '') };
+}
+
+/**
+ * Builds the demo app; returns {server, mfa, state, close}. `policy` is merged over POLICY;
+ * `now` (milliseconds) is the clock of the core and of the demo's sessions (tests).
+ */
+export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = console.log, policy = {}, now = Date.now } = {}) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const state = openDemoState(resolve(dir, 'demo.sqlite'));
   const storage = new SqliteStorage(state.db);
-  const mfa = new Mail2fa({ keys: state.siteKeys(), storage, issuer: 'mail2fa demo', policy: { device_days: DEVICE_DAYS } });
-  await state.seedUser(DEMO_USER, password);
+  const mfa = new Mail2fa({ keys: state.siteKeys(), storage, issuer: 'mail2fa demo', policy: { ...POLICY, ...policy }, now });
+  const nowSeconds = () => Math.floor(now() / 1000);
+  await state.seedUser(mfa.canonicalUser(DEMO_USER), password);
   const sessions = new Sessions();
   const assets = new Assets(repo);
 
@@ -146,19 +186,44 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
     const forgetDevice = () => {
       if (cookies[DEVICE_COOKIE]) addCookie('device', clearDeviceCookie(req));
     };
-    /** Runs a core call for the JSON API; the user's own mistakes come back as {error: {code}}. */
+    /**
+     * Runs a core call for the JSON API; the user's own mistakes come back as {error: {code}}.
+     * A refused proof (`fresh.accepted` false) throws a ProofRefused: {error: {code: reason, retry_after}}.
+     */
     const api = async (fn) => {
       const jsonHeaders = () => ({ 'Content-Type': 'application/json; charset=utf-8', ...setCookie });
       try {
         const value = await fn();
         return send(res, 200, JSON.stringify(value), jsonHeaders());
       } catch (error) {
+        if (error instanceof ProofRefused) {
+          const { reason, retryAfter } = error.fresh;
+          const refused = { code: reason || 'wrong_code', message: 'the current code was not accepted', retry_after: retryAfter };
+          return send(res, 400, JSON.stringify({ error: refused }), jsonHeaders());
+        }
         if (error instanceof Mail2faError && USER_ERRORS.has(error.code)) {
           return send(res, 400, JSON.stringify({ error: { code: error.code, message: 'not accepted' } }), jsonHeaders());
         }
         throw error;
       }
     };
+    /** The core refused the proof of a change: logged (fail2ban-style line, never the code), then thrown. */
+    const refusedProof = (what, result) => {
+      log(`security: ${user}: ${what} refused (proof ${result.fresh.method}: ${result.fresh.reason})`);
+      throw new ProofRefused(result.fresh);
+    };
+
+    // A pending login (second step or enrollment at login) ends at the core's
+    // pending_expires_at: the session is dropped before anything else is looked at.
+    if ((session.stage === 'second' || session.stage === 'enroll') && session.pendingUntil != null && nowSeconds() >= session.pendingUntil) {
+      log(`login: ${session.user}: second step expired`);
+      sessions.destroy(session);
+      session = sessions.create();
+      session.flash = 'Your sign-in took too long. Sign in again.';
+      addCookie('sid', sessions.cookie(session));
+      if (path.startsWith('/api/')) return json(res, { error: { code: 'unauthenticated', message: 'sign in first' } }, 401);
+      return redirect(res, '/login', setCookie);
+    }
 
     let body = {};
     if (method === 'POST') {
@@ -174,29 +239,52 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
 
     const full = session.stage === 'full';
     const user = session.user;
+    /** A one-time notice for the next page (after a redirect). */
+    const takeFlash = () => {
+      const flash = session.flash;
+      session.flash = null;
+      return flash;
+    };
+    /** Starts the pending step the core asked for (second factor or enrollment). */
+    const pending = (login) => {
+      session.stage = login.verdict === 'enroll_required' ? 'enroll' : 'second';
+      session.methods = login.methods || ['totp'];
+      session.trustDays = login.trustDays || 0;
+      session.pendingUntil = login.pendingExpiresAt ?? null;
+      return session.stage === 'enroll' ? '/login/enroll' : '/login/2fa';
+    };
 
     // --- Before any login ---
     if (path === '/' && method === 'GET') return redirect(res, full ? '/inbox' : '/login', setCookie);
     if (path === '/login' && method === 'GET') {
       if (full) return redirect(res, '/inbox', setCookie);
-      return html(res, pages.login(session, { user: DEMO_USER }), 200, setCookie);
+      return html(res, pages.login(session, { user: DEMO_USER, notice: takeFlash() }), 200, setCookie);
     }
     if (path === '/login' && method === 'POST') {
-      const name = String(body.user || '').trim();
-      if (!(await state.checkPassword(name, String(body.password || '')))) {
-        return html(res, pages.login(session, { user: name, error: 'Wrong user name or password.' }), 401, setCookie);
+      const typed = String(body.user || '').trim();
+      // One canonical user name (the core's user.canonical) for the password check, the
+      // session and every Mail2fa call: 'DEMO@Example.com' is the demo user, not a new one.
+      let name = null;
+      try {
+        name = mfa.canonicalUser(typed);
+      } catch (error) {
+        if (!(error instanceof Mail2faError)) throw error;
+      }
+      if (name === null || !(await state.checkPassword(name, String(body.password || '')))) {
+        return html(res, pages.login(session, { user: typed, error: 'Wrong user name or password.' }), 401, setCookie);
       }
       // The browser's device token, if any: the core decides whether it skips the second step.
+      // Any core error holds the login (beginLogin fails closed: required, with `error`).
       const login = await mfa.beginLogin(name, { deviceToken: cookies[DEVICE_COOKIE] || null });
       rotate();
       session.user = name;
       session.deviceId = null;
       if (login.forgetDevice) forgetDevice();
       if (login.required) {
-        session.stage = 'second';
-        session.methods = login.methods || ['totp'];
-        log(`login: ${name}: password ok, second factor required${login.forgetDevice ? ' (device token refused)' : ''}`);
-        return redirect(res, '/login/2fa', setCookie);
+        const next = pending(login);
+        const why = login.error ? ` (held: ${login.error})` : login.forgetDevice ? ' (device token refused)' : '';
+        log(`login: ${name}: password ok, ${session.stage === 'enroll' ? 'enrollment' : 'second factor'} required${why}`);
+        return redirect(res, next, setCookie);
       }
       session.stage = 'full';
       if (login.method === 'trusted_device') {
@@ -209,9 +297,9 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
     }
     if (path === '/login/2fa') {
       if (session.stage !== 'second') return redirect(res, full ? '/inbox' : '/login', setCookie);
-      if (method === 'GET') return html(res, pages.secondFactor(session, { deviceDays: DEVICE_DAYS }), 200, setCookie);
+      if (method === 'GET') return html(res, pages.secondFactor(session), 200, setCookie);
       const factor = body.method === 'backup_code' ? 'backup_code' : 'totp';
-      const trust = body.trust === '1' && session.methods?.includes('trusted_device');
+      const trust = body.trust === '1' && session.trustDays > 0 && session.methods?.includes('trusted_device');
       const result = await mfa.verifyLogin(user, String(body.code || ''), {
         method: factor,
         trustDevice: trust,
@@ -227,14 +315,15 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
             : factor === 'backup_code'
               ? 'That backup code was not accepted. Each code works only once.'
               : 'That code was not accepted. Try the next code from your app.';
-        return html(res, pages.secondFactor(session, { error, method: factor, deviceDays: DEVICE_DAYS }), 401, setCookie);
+        return html(res, pages.secondFactor(session, { error, method: factor }), 401, setCookie);
       }
       rotate();
       session.stage = 'full';
       session.methods = null;
+      session.pendingUntil = null;
       if (result.deviceToken) {
         session.deviceId = result.deviceId;
-        addCookie('device', deviceCookie(req, result.deviceToken, result.deviceExpiresAt));
+        addCookie('device', deviceCookie(req, result.deviceToken, result.deviceExpiresAt, nowSeconds()));
       }
       if (factor === 'backup_code') {
         const left = result.backupCodesRemaining ?? 0;
@@ -243,7 +332,60 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
       log(`login: ${user}: second factor accepted (${factor}${result.deviceToken ? ', browser trusted' : ''})`);
       return redirect(res, '/inbox', setCookie);
     }
+    // Enrollment at login (a policy that requires 2FA): only enrollment is served, and the
+    // login completes only when THIS session confirmed a code of the factor it enrolled.
+    if (path === '/login/enroll' && method === 'GET') {
+      if (session.stage !== 'enroll') return redirect(res, full ? '/inbox' : session.stage === 'second' ? '/login/2fa' : '/login', setCookie);
+      // Another session may have enrolled meanwhile: the core decides the step again (the
+      // password was checked in this session); an enabled factor is asked for, never granted.
+      const again = await mfa.beginLogin(user);
+      if (again.required && again.verdict !== 'enroll_required') {
+        const until = session.pendingUntil;
+        pending(again);
+        session.pendingUntil = until; // the step keeps the deadline it started with
+        log(`login: ${user}: enrolled elsewhere meanwhile; second factor required`);
+        return redirect(res, '/login/2fa', setCookie);
+      }
+      if (!again.required) {
+        rotate();
+        session.stage = 'full';
+        session.pendingUntil = null;
+        return redirect(res, '/inbox', setCookie);
+      }
+      return html(res, pages.enrollAtLogin(session), 200, setCookie);
+    }
+    if (session.stage === 'enroll' && path.startsWith('/api/enroll/') && method === 'POST') {
+      if (path === '/api/enroll/start') {
+        return api(async () => {
+          const started = await mfa.enroll(user, { account: user });
+          if (!started.ok) refusedProof('enrollment', started);
+          const { uri, secret, qr, params } = started;
+          return { uri, secret, qr, params };
+        });
+      }
+      if (path === '/api/enroll/confirm') {
+        return api(async () => {
+          const result = await mfa.confirm(user, String(body.code || ''));
+          if (!result.ok) return { activated: false, reason: result.reason ?? null };
+          // This session proved the factor it enrolled: the login completes here, and only here.
+          rotate();
+          session.stage = 'full';
+          session.methods = null;
+          session.pendingUntil = null;
+          log(`login: ${user}: enrolled at login; two-factor authentication turned on`);
+          return { activated: true, reason: null, backup_codes: result.backupCodes ?? [] };
+        });
+      }
+      if (path === '/api/enroll/cancel') {
+        return api(async () => {
+          await mfa.cancelEnrollment(user);
+          return { cancelled: true };
+        });
+      }
+    }
     if (path === '/logout' && method === 'POST') {
+      // Also "Cancel and sign out" of a pending step: the pending login ends with the session.
+      if (session.stage !== 'full' && session.user) log(`login: ${session.user}: pending login cancelled`);
       sessions.destroy(session);
       return redirect(res, '/login', { 'Set-Cookie': sessions.clearCookie() });
     }
@@ -251,15 +393,9 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
     // --- Everything below needs both factors ---
     if (!full) {
       if (path.startsWith('/api/')) return json(res, { error: { code: 'unauthenticated', message: 'sign in first' } }, 401);
-      return redirect(res, session.stage === 'second' ? '/login/2fa' : '/login', setCookie);
+      const step = { second: '/login/2fa', enroll: '/login/enroll' }[session.stage] || '/login';
+      return redirect(res, step, setCookie);
     }
-
-    /** A one-time notice for the next page (after a redirect). */
-    const takeFlash = () => {
-      const flash = session.flash;
-      session.flash = null;
-      return flash;
-    };
     if (path === '/inbox' && method === 'GET') {
       return html(res, pages.inbox(session, await mfa.status(user), { flash: takeFlash() }), 200, setCookie);
     }
@@ -281,10 +417,10 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
         log(`security: ${user}: turning off refused (${factor}: ${result.reason})`);
         return html(res, pages.security(session, await mfa.status(user), { error, method: factor }), 400, setCookie);
       }
-      // The core dropped the trusted devices with the factor: this browser's token is void.
+      // The core dropped the trusted devices and app passwords with the factor: this browser's token is void.
       session.deviceId = null;
       forgetDevice();
-      log(`security: ${user}: two-factor authentication turned off`);
+      log(`security: ${user}: two-factor authentication turned off (${result.revokedAppPasswords} app passwords revoked)`);
       return redirect(res, '/security?notice=disabled', setCookie);
     }
     if (path === '/security/password' && method === 'POST') {
@@ -322,11 +458,13 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
         return { remaining, issued };
       });
     }
+    // Changes that add a way into the account carry a current code (proof), checked by the core.
     if (path === '/api/backup/regenerate' && method === 'POST') {
       return api(async () => {
-        const { codes, remaining } = await mfa.generateBackupCodes(user);
-        log(`security: ${user}: new backup codes`);
-        return { codes, remaining };
+        const made = await mfa.generateBackupCodes(user, { proof: proofOf(body) });
+        if (!made.ok) refusedProof('new backup codes', made);
+        log(`security: ${user}: new backup codes (proof ${made.fresh?.method})`);
+        return { codes: made.codes, remaining: made.remaining };
       });
     }
     // Stored hashes (phc) stay on the server.
@@ -338,9 +476,10 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
     if (path === '/api/app-passwords/create' && method === 'POST') {
       return api(async () => {
         const label = typeof body.label === 'string' ? body.label.trim() : '';
-        const { id, password } = await mfa.createAppPassword(user, label);
-        log(`security: ${user}: app password ${id} created`);
-        return { id, label, password };
+        const created = await mfa.createAppPassword(user, label, { proof: proofOf(body) });
+        if (!created.ok) refusedProof('app password', created);
+        log(`security: ${user}: app password ${created.id} created (proof ${created.fresh?.method})`);
+        return { id: created.id, label, password: created.password };
       });
     }
     if (path === '/api/app-passwords/revoke' && method === 'POST') {
@@ -377,20 +516,35 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
       });
     }
 
-    // The JSON endpoints <mail2fa-enroll> talks to (endpoint-start/confirm/cancel).
+    // The JSON endpoints <mail2fa-enroll> talks to (endpoint-start/confirm/cancel). With 2FA
+    // on, starting one replaces the authenticator: the core wants a current code (proof).
     if (path === '/api/enroll/start' && method === 'POST') {
-      const { uri, secret, qr, params } = await mfa.enroll(user, { account: user });
-      return json(res, { uri, secret, qr, params });
+      return api(async () => {
+        const started = await mfa.enroll(user, { account: user, proof: proofOf(body) });
+        if (!started.ok) refusedProof('enrollment', started);
+        const { uri, secret, qr, params } = started;
+        return { uri, secret, qr, params };
+      });
     }
     if (path === '/api/enroll/confirm' && method === 'POST') {
-      // A confirmed enrollment comes with the first set of backup codes, shown once.
-      const result = await mfa.confirm(user, String(body.code || ''), { backupCodes: true });
-      if (result.ok) log(`security: ${user}: two-factor authentication turned on`);
-      return json(res, { activated: result.ok, reason: result.reason ?? null, ...(result.ok ? { backup_codes: result.backupCodes } : {}) });
+      return api(async () => {
+        // A confirmed enrollment comes with the first set of backup codes (the core issues
+        // them in the same step), shown once; app passwords or browsers trusted before 2FA
+        // was on were removed by the core.
+        const result = await mfa.confirm(user, String(body.code || ''));
+        if (result.ok) {
+          log(`security: ${user}: two-factor authentication turned on` +
+            (result.revokedAppPasswords || result.revokedDevices
+              ? ` (${result.revokedAppPasswords} app passwords and ${result.revokedDevices} devices made before it revoked)` : ''));
+        }
+        return { activated: result.ok, reason: result.reason ?? null, ...(result.ok ? { backup_codes: result.backupCodes ?? [] } : {}) };
+      });
     }
     if (path === '/api/enroll/cancel' && method === 'POST') {
-      await mfa.cancelEnrollment(user);
-      return json(res, { cancelled: true });
+      return api(async () => {
+        await mfa.cancelEnrollment(user);
+        return { cancelled: true };
+      });
     }
 
     return html(res, pages.message('Not found', 'There is no such page.'), 404, setCookie);
@@ -432,7 +586,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const dir = resolve(process.env.MAIL2FA_DEMO_DIR || resolve(repo, 'build/demo'));
   const password = process.env.MAIL2FA_DEMO_PASSWORD || DEFAULT_PASSWORD;
   const quiet = process.env.MAIL2FA_DEMO_QUIET === '1';
-  const demo = await createDemo({ dir, password, log: quiet ? () => {} : (line) => console.log(line) });
+  const policy = process.env.MAIL2FA_DEMO_MODE === 'required' ? { mode: 'required' } : {};
+  const demo = await createDemo({ dir, password, policy, log: quiet ? () => {} : (line) => console.log(line) });
   demo.server.listen(port, '127.0.0.1', () => {
     const { port: actual } = demo.server.address();
     console.log(`mail2fa demo: http://127.0.0.1:${actual}/`);

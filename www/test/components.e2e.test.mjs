@@ -47,6 +47,27 @@ await Promise.all([
 ]);
 `;
 
+// The proof field (proof-methods): German strings by attribute, the proof in the request,
+// the core's refusal codes shown at the input; an app-passwords list without creation.
+const PROOF_PAGE = `<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><title>Sicherheit</title><script type="module" src="/proof.js"></script></head>
+<body><main><h1>Sicherheit</h1>
+<mail2fa-backup-codes proof-methods="totp backup_code" strings='{"proofLegend":"Mit einem aktuellen Code bestätigen","proofTotp":"Code aus der App","proofBackup":"Backup-Code","proofUseBackup":"Stattdessen einen Backup-Code verwenden","proofWrong":"Dieser Code wurde nicht akzeptiert.","proofRequired":"Bitte zuerst einen aktuellen Code eingeben.","proofLocked":"Zu viele falsche Codes."}'></mail2fa-backup-codes>
+<mail2fa-app-passwords no-create strings='{"createOff":"App-Passwörter gibt es nur mit Zwei-Faktor-Anmeldung."}'></mail2fa-app-passwords>
+</main></body></html>`;
+const PROOF_JS = `const fail = (r) => Object.assign(new Error(r.error), { code: r.error });
+document.querySelector('mail2fa-backup-codes').transport = {
+  status: async () => window.t('backup.status'),
+  regenerate: async (body) => { const r = await window.t('backup.regenerate', body); if (r.error) throw fail(r); return r; },
+};
+document.querySelector('mail2fa-app-passwords').transport = {
+  list: async () => window.t('apps.list'),
+  create: async () => { throw new Error('never called'); },
+  revoke: async (body) => window.t('apps.revoke', body),
+};
+await Promise.all([import('/www/mail2fa-backup-codes.js'), import('/www/mail2fa-app-passwords.js')]);
+`;
+
 let server;
 let base;
 let browser;
@@ -59,6 +80,8 @@ before(async () => {
     let type = 'text/html; charset=utf-8';
     if (path === '/') body = PAGE;
     else if (path === '/page.js') [body, type] = [PAGE_JS, 'text/javascript'];
+    else if (path === '/proof') body = PROOF_PAGE;
+    else if (path === '/proof.js') [body, type] = [PROOF_JS, 'text/javascript'];
     else if (path.startsWith('/www/')) {
       const file = normalize(join(WWW, path.slice(5)));
       if (!file.startsWith(WWW + '/') || !existsSync(file)) return res.writeHead(404, headers).end();
@@ -145,6 +168,71 @@ test('components: German strings and dates, error codes, keyboard, focus', async
 
   const backupEl = page.locator('mail2fa-backup-codes');
   await backupEl.getByText('3 of 10 codes left.').waitFor();
+  assert.deepEqual(problems, [], 'no CSP violation or page error');
+  await page.close();
+});
+
+test('components: a change asks for a current code (proof-methods), localized; the refusal marks the input; a list without creation', async () => {
+  const calls = [];
+  const answers = [{ error: 'wrong_code' }, { error: 'locked' }, { codes: ['ccccc-ddddd', 'eeeee-fffff'], remaining: 2 }];
+  const page = await browser.context.newPage();
+  const problems = [];
+  page.on('console', (m) => /Content Security Policy|Refused to/i.test(m.text()) && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.exposeFunction('t', (action, body) => {
+    calls.push([action, body]);
+    switch (action) {
+      case 'backup.status': return { remaining: 7, issued: 10 };
+      case 'backup.regenerate': return answers.shift();
+      case 'apps.list': return { app_passwords: [{ id: 'a1', label: 'Thunderbird', created_at: T0, last_used_at: null }] };
+      case 'apps.revoke': return { revoked: true };
+      default: throw new Error(action);
+    }
+  });
+  await page.goto(`${base}/proof`);
+  const el = page.locator('mail2fa-backup-codes');
+  await el.getByText('7 of 10 codes left.').waitFor();
+  await el.getByRole('group', { name: 'Mit einem aktuellen Code bestätigen' }).waitFor();
+  const code = el.getByLabel('Code aus der App');
+  assert.equal(await code.getAttribute('autocomplete'), 'one-time-code');
+  assert.equal(await code.getAttribute('inputmode'), 'numeric');
+
+  // Nothing typed: refused here, nothing sent.
+  await el.getByRole('button', { name: 'Make new backup codes' }).click();
+  await el.getByRole('alert').filter({ hasText: 'Bitte zuerst einen aktuellen Code eingeben.' }).waitFor();
+  assert.equal(calls.filter(([a]) => a === 'backup.regenerate').length, 0);
+
+  // A wrong code (Enter submits): the core's refusal, at the input, focused, emptied.
+  await code.fill('123456');
+  await code.press('Enter');
+  await el.getByRole('alert').filter({ hasText: 'Dieser Code wurde nicht akzeptiert.' }).waitFor();
+  assert.deepEqual(calls.filter(([a]) => a === 'backup.regenerate').at(-1)[1], { proof: { method: 'totp', code: '123456' } });
+  assert.equal(await code.getAttribute('aria-invalid'), 'true');
+  assert.equal(await code.inputValue(), '');
+  assert.equal(await page.evaluate(() => document.querySelector('mail2fa-backup-codes').shadowRoot.activeElement?.name), 'proof-code');
+  assert.deepEqual(await axeViolations(page), [], 'axe with the refused proof');
+  await page.screenshot({ path: artifactPath('components', 'de-proof.png'), fullPage: true, caret: 'initial' });
+
+  // A backup code instead: the label follows, the method is sent; then locked, then accepted.
+  await el.getByLabel('Stattdessen einen Backup-Code verwenden').check();
+  const backup = el.getByLabel('Backup-Code', { exact: true });
+  assert.equal(await backup.getAttribute('inputmode'), null);
+  await backup.fill('abcde-12345');
+  await el.getByRole('button', { name: 'Make new backup codes' }).click();
+  await el.getByRole('alert').filter({ hasText: 'Zu viele falsche Codes.' }).waitFor();
+  assert.deepEqual(calls.filter(([a]) => a === 'backup.regenerate').at(-1)[1], { proof: { method: 'backup_code', code: 'abcde-12345' } });
+  await backup.fill('abcde-67890');
+  await el.getByRole('button', { name: 'Make new backup codes' }).click();
+  await el.getByRole('heading', { name: 'Your new backup codes' }).waitFor();
+  assert.deepEqual((await el.locator('ol.codes li').allTextContents()).map((c) => c.trim()), ['ccccc-ddddd', 'eeeee-fffff']);
+
+  // no-create: listed and revocable, no way to create one.
+  const apps = page.locator('mail2fa-app-passwords');
+  await apps.locator('tbody').getByText('Thunderbird').waitFor();
+  await apps.getByText('App-Passwörter gibt es nur mit Zwei-Faktor-Anmeldung.').waitFor();
+  assert.equal(await apps.locator('input').count(), 0);
+  await apps.getByRole('button', { name: 'Revoke Thunderbird' }).click();
+  await apps.getByText('No app passwords.').waitFor();
   assert.deepEqual(problems, [], 'no CSP violation or page error');
   await page.close();
 });

@@ -41,12 +41,12 @@ export async function launchBrowser(options = {}) {
   };
 }
 
-/** Starts the demo on 127.0.0.1 with a fresh state directory. */
-export async function startDemo({ password = 'test-password-1' } = {}) {
+/** Starts the demo on 127.0.0.1 with a fresh state directory (optionally a policy and a clock). */
+export async function startDemo({ password = 'test-password-1', policy, now } = {}) {
   const { createDemo, DEMO_USER } = await import('../demo/server.mjs');
   const dir = mkdtempSync(join(tmpdir(), 'mail2fa-demo-'));
   const lines = [];
-  const demo = await createDemo({ dir, password, log: (line) => lines.push(line) });
+  const demo = await createDemo({ dir, password, policy, now, log: (line) => lines.push(line) });
   await new Promise((done) => demo.server.listen(0, '127.0.0.1', done));
   const { port } = demo.server.address();
   return {

@@ -233,13 +233,53 @@ test('app passwords: shown once, listed without hashes, revoked', async () => {
   assert.equal(forgedForm.status(), 403);
   assert.equal((await demo.mfa.listAppPasswords(demo.user)).length, 0);
 
-  // An empty name is refused before anything is sent.
+  // A stolen session (its cookie and CSRF token, but no current factor) cannot add a way in:
+  // no app password, no new backup codes, no replaced authenticator — the core wants a proof.
+  const csrf = await panel.getAttribute('csrf-token');
+  const stolen = (path, data) => pageA.request.post(`${demo.url}${path}`, { headers: { 'X-CSRF-Token': csrf }, data });
+  const before = await demo.mfa.status(demo.user);
+  for (const [path, data] of [
+    ['/api/app-passwords/create', { label: 'Evil' }],
+    ['/api/backup/regenerate', {}],
+    ['/api/enroll/start', {}],
+  ]) {
+    const bare = await stolen(path, data);
+    assert.deepEqual([path, bare.status(), (await bare.json()).error.code], [path, 400, 'fresh_factor_required']);
+  }
+  const guessed = await stolen('/api/app-passwords/create', { label: 'Evil', proof: { method: 'totp', code: '000000' } });
+  assert.deepEqual([guessed.status(), (await guessed.json()).error.code], [400, 'wrong_code']);
+  const after = await demo.mfa.status(demo.user);
+  assert.deepEqual([after.pending, after.totp.enabled_at], [false, before.totp.enabled_at], 'the authenticator is the same');
+  assert.equal((await demo.mfa.backupCodesStatus(demo.user)).remaining, 6, 'the backup codes are the same');
+  assert.equal((await demo.mfa.listAppPasswords(demo.user)).length, 0, 'no app password');
+  assert.ok(demo.lines.some((l) => l.includes('app password refused (proof totp: wrong_code)')), 'the refusal is logged');
+
+  // An empty name is refused before anything is sent; so is a missing current code.
   await panel.getByRole('button', { name: 'Create app password' }).click();
   await panel.getByRole('alert').filter({ hasText: 'Enter a name' }).waitFor();
   assert.equal(await panel.getByLabel('Name of the app').getAttribute('aria-invalid'), 'true');
+  await panel.getByLabel('Name of the app').fill('Thunderbird');
+  await panel.getByRole('button', { name: 'Create app password' }).click();
+  await panel.getByRole('alert').filter({ hasText: 'Enter the current code from your app' }).waitFor();
+  assert.equal(await panel.getByLabel('Code from your app').getAttribute('aria-invalid'), 'true');
+  // A wrong current code: refused by the core, said so, nothing created.
+  await panel.getByLabel('Code from your app').fill('000000');
+  await panel.getByRole('button', { name: 'Create app password' }).click();
+  await panel.getByRole('alert').filter({ hasText: 'That code was not accepted' }).waitFor();
+  assert.equal(await panel.getByLabel('Code from your app').getAttribute('aria-invalid'), 'true');
+  assert.equal((await demo.mfa.listAppPasswords(demo.user)).length, 0);
+  await assertAccessible(pageA, 'security page (app password: wrong current code)');
+  await shot(pageA, '07-app-password-wrong-code');
 
-  const create = async (label) => {
+  /** Creates an app password, proving a current factor: the app's code, or a backup code. */
+  const create = async (label, { backupCode } = {}) => {
     await panel.getByLabel('Name of the app').fill(label);
+    if (backupCode) {
+      await panel.getByLabel('Use a backup code instead').check();
+      await panel.getByLabel('Backup code', { exact: true }).fill(backupCode);
+    } else {
+      await panel.getByLabel('Code from your app').fill(await freshCode());
+    }
     await panel.getByRole('button', { name: 'Create app password' }).click();
     await panel.getByRole('heading', { name: `App password for ${label}` }).waitFor();
     const password = (await panel.locator('code.secret-once').textContent()).trim();
@@ -269,7 +309,8 @@ test('app passwords: shown once, listed without hashes, revoked', async () => {
   assert.ok(!(await shadowText(pageA, 'mail2fa-app-passwords')).includes(thunderbird));
   assert.ok(!(await pageA.content()).includes(thunderbird));
 
-  phonePassword = await create('Phone');
+  phonePassword = await create('Phone', { backupCode: codes[5] });
+  assert.equal((await demo.mfa.backupCodesStatus(demo.user)).remaining, 5, 'the backup code used as proof is spent');
   await panel.getByRole('button', { name: 'Done' }).click();
   await panel.getByRole('button', { name: 'Revoke Thunderbird' }).click();
   await panel.getByRole('status').filter({ hasText: 'Revoked “Thunderbird”' }).waitFor();
@@ -282,8 +323,13 @@ test('app passwords: shown once, listed without hashes, revoked', async () => {
 });
 
 test('new backup codes: shown once with download and print; the old ones stop working', async () => {
+  await pageA.reload();
   const panel = pageA.locator('mail2fa-backup-codes');
-  await panel.getByText('6 of 10 codes left.').waitFor();
+  await panel.getByText('5 of 10 codes left.').waitFor();
+  // A new set needs a current code too.
+  await panel.getByRole('button', { name: 'Make new backup codes' }).click();
+  await panel.getByRole('alert').filter({ hasText: 'Enter the current code from your app' }).waitFor();
+  await panel.getByLabel('Code from your app').fill(await freshCode());
   await panel.getByRole('button', { name: 'Make new backup codes' }).click();
   await panel.getByRole('heading', { name: 'Your new backup codes' }).waitFor();
   const fresh = (await panel.locator('ol.codes li').allTextContents()).map((c) => c.trim());
@@ -368,13 +414,26 @@ test('admin reset (node www/demo/admin.mjs reset): the next login has no second 
       encoding: 'utf8',
     });
   assert.match(admin('list'), new RegExp(`^${demo.user.replace('.', '\\.')}\\tenabled$`, 'm'));
-  assert.match(admin('reset', demo.user), /reset \(off\)/);
+  // The admin types the name as the user did: the same canonical user (not a new, empty one).
+  assert.match(admin('reset', demo.user.toUpperCase()), new RegExp(`^${demo.user.replace('.', '\\.')}: two-factor authentication reset \\(off\\)`));
   assert.equal(JSON.parse(admin('status', demo.user)).state, 'disabled');
 
   // B was waiting on the second-factor page: its next login goes straight in.
   assert.equal(await signIn(pageB, NEW_PASSWORD), '/inbox');
   await pageB.goto(`${demo.url}/security`);
   await pageB.locator('mail2fa-enroll').getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
+  // App passwords stay listed with 2FA off, but none can be made: a password-only session
+  // cannot plant one that would survive turning 2FA on.
+  const appPanel = pageB.locator('mail2fa-app-passwords');
+  await appPanel.getByText('App passwords come with two-factor authentication').waitFor();
+  await appPanel.getByText('No app passwords.').waitFor();
+  assert.equal(await appPanel.getByLabel('Name of the app').count(), 0);
+  const plant = await pageB.request.post(`${demo.url}/api/app-passwords/create`, {
+    headers: { 'X-CSRF-Token': await appPanel.getAttribute('csrf-token') },
+    data: { label: 'Planted', proof: { method: 'totp', code: '123456' } },
+  });
+  assert.deepEqual([plant.status(), (await plant.json()).error.code], [400, 'not_enabled']);
+  assert.deepEqual(await demo.mfa.listAppPasswords(demo.user), []);
   await assertAccessible(pageB, 'security page after the admin reset');
   await shot(pageB, '13-after-admin-reset');
 });
