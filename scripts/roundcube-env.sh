@@ -12,6 +12,12 @@
 # password "pw-<name>-Secret1", each with one seeded message in INBOX.
 # Needs: scripts/install-deps.sh (roundcube-core roundcube-sqlite3 php8.2-fpm nginx-light
 # dovecot-imapd, postgresql for --db pgsql) and the plugin's PHP host (make host).
+#
+# MAIL2FA_ENV_DOVECOT_2FA=1: Dovecot runs the shipped mail2fa passdb
+# (plugins-php/mail2fa/dovecot) first, over the plugin's database: a 2FA user's main password
+# is taken only with the webmail's proof (mail2fa_webmail_secret = webmail_secret, written
+# to both configs; 127.0.0.1 in login_trusted_networks); DIR/env gains DOVECOT_PASSDB=lua and
+# WEBMAIL_SECRET.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -76,6 +82,43 @@ EOF
   done
   chown -R nobody:nogroup "$D/mail"
   chmod 0644 "$D/dovecot/passwd"
+  local passdbs="passdb {
+  driver = passwd-file
+  args = $D/dovecot/passwd
+}"
+  if [ "${MAIL2FA_ENV_DOVECOT_2FA:-0}" = 1 ]; then
+    local snip="$REPO/plugins-php/mail2fa/dovecot" lua_db
+    if [ "$DB" = pgsql ]; then
+      lua_db="driver = \"postgres\", database = \"roundcube\", user = \"roundcube\", password = \"roundcube\", host = \"127.0.0.1\", port = $PG_PORT,"
+    else
+      lua_db="driver = \"sqlite3\", database = \"$D/db/roundcube.db\","
+    fi
+    cat > "$D/dovecot/mail2fa-passdb.conf.lua" <<EOF
+return {
+  $lua_db
+  username_format = "%Lu",
+  webmail_secret = "$WEBMAIL_SECRET",
+  max_app_passwords = 10,
+}
+EOF
+    chown root:dovecot "$D/dovecot/mail2fa-passdb.conf.lua"
+    chmod 0640 "$D/dovecot/mail2fa-passdb.conf.lua"
+    # The plugin's README setup: the mail2fa passdb first, the site's passdb last.
+    passdbs="!include $snip/auth-mail2fa.conf.ext
+auth_verbose = yes
+login_trusted_networks = 127.0.0.1/32
+import_environment = \$import_environment MAIL2FA_DOVECOT_CONFIG=$D/dovecot/mail2fa-passdb.conf.lua
+passdb {
+  driver = lua
+  args = file=$snip/mail2fa-passdb.lua blocking=yes
+  !include $snip/passdb-mail2fa.conf.ext
+}
+passdb {
+  driver = passwd-file
+  args = $D/dovecot/passwd
+  result_failure = return-fail
+}"
+  fi
   cat > "$D/dovecot/dovecot.conf" <<EOF
 base_dir = $D/dovecot/run
 state_dir = $D/dovecot/state
@@ -90,10 +133,7 @@ mail_location = maildir:$D/mail/%u
 mail_uid = nobody
 mail_gid = nogroup
 first_valid_uid = 1
-passdb {
-  driver = passwd-file
-  args = $D/dovecot/passwd
-}
+$passdbs
 userdb {
   driver = static
   args = home=$D/mail/%u
@@ -242,6 +282,10 @@ EOF
 \$config['mail2fa_core_options'] = ['cache_dir' => getenv('MAIL2FA_CACHE_DIR') ?: null];
 @include __DIR__ . '/local.inc.php';
 EOF
+  if [ "${MAIL2FA_ENV_DOVECOT_2FA:-0}" = 1 ]; then
+    # The webmail's half of the proof (the same secret as Dovecot's webmail_secret).
+    printf "\$config['mail2fa_webmail_secret'] = '%s';\n" "$WEBMAIL_SECRET" >> "$D/config/mail2fa.inc.php"
+  fi
   if [ -f "$D/local.inc.php" ]; then cp "$D/local.inc.php" "$D/config/local.inc.php"; fi
   chown www-data: "$D/logs/roundcube" "$D/rctemp"
   chmod 0640 "$D/config/"*.php
@@ -263,6 +307,12 @@ init_db() {
   ROUNDCUBE_CONFIG_DIR="$D/config" "$REPO/scripts/roundcube-install.sh" schema >>"$D/logs/initdb.log"
   if [ "$DB" = sqlite ]; then
     chown -R www-data: "$D/db"
+    if [ "${MAIL2FA_ENV_DOVECOT_2FA:-0}" = 1 ]; then
+      # Dovecot's auth worker (user dovecot) reads the plugin's tables.
+      chgrp -R dovecot "$D/db"
+      chmod 2770 "$D/db"
+      chmod 0660 "$D/db/"*
+    fi
   fi
 }
 
@@ -283,6 +333,7 @@ up() {
     "$REPO/scripts/roundcube-install.sh" link
   fi
   SMTP_PORT=$(free_port)
+  WEBMAIL_SECRET=$(head -c 33 /dev/urandom | base64)
   case "$DB" in
     sqlite) DSN="sqlite:///$D/db/roundcube.db?mode=0660" ;;
     pgsql) start_pgsql ;;
@@ -314,6 +365,10 @@ up() {
     echo "SITE_KEY=$SITE_KEY"
     echo "DES_KEY='$DES_KEY'"
     echo "USERS='${USERS[*]}'"
+    if [ "${MAIL2FA_ENV_DOVECOT_2FA:-0}" = 1 ]; then
+      echo "DOVECOT_PASSDB=lua"
+      echo "WEBMAIL_SECRET='$WEBMAIL_SECRET'"
+    fi
   } > "$D/env"
   echo "roundcube-env: up in $((SECONDS - t0)) s at http://127.0.0.1:$HTTP_PORT/ (db $DB, dir $D)"
 }

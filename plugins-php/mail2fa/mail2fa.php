@@ -46,6 +46,7 @@ class mail2fa extends rcube_plugin
         $this->add_hook('startup', [$this, 'startup']);
         $this->add_hook('login_after', [$this, 'login_after']);
         $this->add_hook('authenticate', [$this, 'authenticate']);
+        $this->add_hook('storage_connect', function ($args) { require_once __DIR__ . '/mail2fa_imap.php'; return (new mail2fa_imap($this->rc, $this->engine))->storage_connect($args); });
         $this->add_hook('password_change', [$this, 'password_change']);
         $this->add_hook('mail2fa_admin', [$this, 'admin_hook']);
 
