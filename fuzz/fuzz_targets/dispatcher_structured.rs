@@ -12,7 +12,8 @@
 //!
 //! Properties: every response passes `check_response` (no panic, `ok` boolean,
 //! snake_case code, no secret in a message); a returned record never has a lower `rev`
-//! than the one sent; a TOTP step accepted by `totp.verify` is never accepted again.
+//! than the one sent; a TOTP step accepted by `totp.verify` is never accepted again; a
+//! security change whose fresh factor was refused makes nothing.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -63,6 +64,8 @@ const FIELDS: &[&str] = &[
     "p",
     "prefs",
     "blob",
+    "proof",
+    "username",
 ];
 
 /// Ops whose default cost is an Argon2id hash of 19 MiB: they always get a cheap cost,
@@ -447,6 +450,19 @@ fn value(u: &mut Unstructured, session: &Session, name: &str) -> Result<Value> {
             };
             json!({"type": kind, "value": value})
         }
+        "proof" => {
+            let method = *u.choose(&["totp", "backup_code", "sms"])?;
+            let value = match method {
+                "backup_code" => pick_or_text(u, &session.backup_codes)?,
+                _ => code(u, session)?,
+            };
+            json!({"method": method, "code": value})
+        }
+        "username" => json!({
+            "case": *u.choose(&["lower", "keep", "upper"])?,
+            "domain": *u.choose(&["keep", "strip", ""])?,
+            "default_domain": *u.choose(&["example.com", "", "a@b", "Example.ORG"])?,
+        }),
         "prefs" => {
             let codes: Vec<Value> = (0..u.int_in_range(0..=3)?)
                 .map(|_| Ok(Value::from(text(u)?)))
@@ -517,6 +533,15 @@ fn check_properties(request: &Map<String, Value>, response: &Value) {
             Value::Object(request.clone())
         );
     }
+    // A refused fresh factor makes nothing: no codes, password, token or enrollment.
+    if response["fresh"]["accepted"] == false {
+        for made in ["codes", "password", "token", "uri", "secret"] {
+            assert!(
+                response.get(made).is_none_or(Value::is_null),
+                "{made} made with a refused proof: {response}"
+            );
+        }
+    }
     if request["op"] == "totp.verify" && response["accepted"] == true {
         let mut again = request.clone();
         again.insert("record".into(), response["record"].clone());
@@ -541,6 +566,7 @@ fn harvest(session: &mut Session, response: &Value) {
         }
     };
     session.backup_codes.extend(strings(&response["codes"]));
+    session.backup_codes.extend(strings(&response["backup_codes"]));
     session.tokens.extend(strings(&response["token"]));
     session.tokens.extend(strings(&response["device_token"]));
     session.passwords.extend(strings(&response["password"]));

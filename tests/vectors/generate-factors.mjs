@@ -32,6 +32,8 @@ const CHEAP = { argon2: { m: 64, t: 1, p: 1 } }; // fast app-password hashes for
 const code = (time, secret = SEED, digits = 6, algorithm = 'SHA1') =>
   ok({ op: 'totp.code', secret, time, digits, algorithm, period: 30 }).code;
 const ctx = { user: USER, keys: [K1] };
+// A fresh factor (issue 12): a current TOTP code as the proof of a security change.
+const proofAt = (time) => ({ method: 'totp', code: code(time) });
 
 const enabledRecord = (extra = {}, secret = SEED) => {
   const record = ok({
@@ -57,7 +59,8 @@ const backupF = (value) => ({ type: 'backup_code', value });
 const deviceF = (value) => ({ type: 'trusted_device', value });
 
 // Backup codes made from fixed entropy.
-const genReq = { op: 'backup.generate', ...ctx, entropy: ENTROPY, time: T0, record: enabled };
+// The proof is the previous step's code, so the current step stays free for later vectors.
+const genReq = { op: 'backup.generate', ...ctx, entropy: ENTROPY, time: T0, record: enabled, proof: proofAt(T0 - 30) };
 const generated = ok(genReq);
 const codes = generated.codes;
 const withCodes = generated.record;
@@ -155,13 +158,13 @@ const limiter = [
   { name: 'totp.disable with method backup_code during a lock is refused', request: { ...verifyReq(limited({ failures: [], locked_until: T0 + 5, lockouts: 1 }, withCodes), codes[3]), op: 'totp.disable', method: 'backup_code' }, response: { ok: true, disabled: false, reason: 'locked', retry_after: 5, state: 'enabled' } },
   { name: 'totp.disable with method backup_code when the policy forbids backup codes', request: { ...verifyReq(withCodes, codes[3]), op: 'totp.disable', method: 'backup_code', policy: { methods: ['totp'] } }, response: err('method_not_allowed') },
   { name: 'totp.disable with an unknown method', request: { ...verifyReq(withCodes, code(T0)), op: 'totp.disable', method: 'sms' }, response: err('invalid_field') },
-  { name: 'totp.activate is not counted (rev unchanged on a wrong code)', request: { op: 'totp.activate', ...ctx, record: pendingOnly, code: '000000', time: T0 }, response: { ok: true, activated: false, reason: 'wrong_code', record: { rev: 1 } } },
+  { name: 'totp.activate is not counted (rev unchanged on a wrong code)', request: { op: 'totp.activate', ...ctx, record: pendingOnly, code: '000000', time: T0, entropy: ENTROPY }, response: { ok: true, activated: false, reason: 'wrong_code', record: { rev: 1 } } },
   { name: 'record.status reports the lock', request: { op: 'record.status', ...ctx, record: limited({ failures: [], locked_until: T0 + 7, lockouts: 1 }), time: T0 }, response: { ok: true, retry_after: 7 } },
 ];
 write('limiter.json', limiter);
 
 // ---- backup.json ----
-const regenerated = ok({ ...genReq, entropy: ENTROPY2, time: T0 + 5, record: withCodes });
+const regenerated = ok({ ...genReq, entropy: ENTROPY2, time: T0 + 5, record: withCodes, proof: proofAt(T0) });
 const backup = [
   { name: 'golden: ten codes from fixed entropy, xxxxx-xxxxx', request: genReq, response: { ok: true, codes, remaining: 10, record: { rev: 4, backup_codes: { issued: 10, created_at: T0, last_used_at: null, key: { kid: 'k1' } } } } },
   { name: 'count 3', request: { ...genReq, count: 3 }, response: { ok: true, codes: codes.slice(0, 3), remaining: 3 } },
@@ -169,7 +172,7 @@ const backup = [
   { name: 'count 21 is refused', request: { ...genReq, count: 21 }, response: err('invalid_field') },
   { name: 'backup codes not allowed', request: { ...genReq, policy: { methods: ['totp'] } }, response: err('method_not_allowed') },
   { name: 'no TOTP: not enabled', request: { ...genReq, record: ok({ op: 'record.new', time: T0 }).record }, response: err('not_enabled') },
-  { name: 'while enrolling (pending) codes may be made', request: { ...genReq, record: pendingOnly }, response: { ok: true, remaining: 10 } },
+  { name: 'while enrolling (pending) no codes are made: the first ones come from totp.activate', request: { ...genReq, record: pendingOnly }, response: err('not_enabled') },
   { name: 'short entropy', request: { ...genReq, entropy: 'AAAA' }, response: err('insufficient_entropy') },
   { name: 'verify consumes the code', request: { op: 'backup.verify', ...ctx, time: T0 + 1, record: withCodes, code: codes[0] }, response: { ok: true, accepted: true, reason: null, remaining: 9, record: { rev: 5, backup_codes: { last_used_at: T0 + 1 } } } },
   { name: 'a used code never verifies again', request: { op: 'backup.verify', ...ctx, time: T0 + 2, record: afterOne, code: codes[0] }, response: { ok: true, accepted: false, reason: 'wrong_code', remaining: 9 } },
@@ -188,9 +191,9 @@ const backup = [
 write('backup.json', backup);
 
 // ---- device.json ----
-const trustOp = { op: 'device.trust', user: USER, entropy: ENTROPY, time: T0, record: enabled, user_agent: 'Thunderbird\u0000\nEvil' };
+const trustOp = { op: 'device.trust', ...ctx, entropy: ENTROPY, time: T0, record: enabled, user_agent: 'Thunderbird\u0000\nEvil', proof: proofAt(T0 - 30) };
 const t1 = ok(trustOp);
-const t2 = ok({ ...trustOp, entropy: ENTROPY2, record: t1.record, user_agent: 'Phone' });
+const t2 = ok({ ...trustOp, entropy: ENTROPY2, record: t1.record, user_agent: 'Phone', proof: proofAt(T0) });
 const device = [
   { name: 'golden: trust a device from fixed entropy; control characters cleaned', request: trustOp, response: { ok: true, token: t1.token, id: t1.id, expires_at: T0 + 30 * DAY, record: { rev: 4, devices: [{ id: t1.id, label: 'Thunderbird  Evil' }] } } },
   { name: 'policy device_days 7', request: { ...trustOp, policy: { device_days: 7 } }, response: { ok: true, expires_at: T0 + 7 * DAY } },
@@ -210,9 +213,9 @@ const device = [
 write('device.json', device);
 
 // ---- app-password.json ----
-const createReq = { op: 'app_password.create', entropy: ENTROPY, time: T0, label: 'Thunderbird 📧 laptop', record: enabled, policy: CHEAP };
+const createReq = { op: 'app_password.create', ...ctx, entropy: ENTROPY, time: T0, label: 'Thunderbird 📧 laptop', record: enabled, policy: CHEAP, proof: proofAt(T0 - 30) };
 const ap1 = ok(createReq);
-const ap2 = ok({ ...createReq, entropy: ENTROPY2, record: ap1.record, label: 'Phone' });
+const ap2 = ok({ ...createReq, entropy: ENTROPY2, record: ap1.record, label: 'Phone', proof: proofAt(T0) });
 const apDefault = ok({ ...createReq, policy: undefined });
 const appPassword = [
   { name: 'golden: app password and PHC string from fixed entropy', request: createReq, response: { ok: true, password: ap1.password, id: ap1.id, phc: ap1.phc, record: { rev: 4, app_passwords: [{ id: ap1.id, label: 'Thunderbird 📧 laptop', phc: ap1.phc, created_at: T0, last_used_at: null, tag: ap1.record.app_passwords[0].tag }] } } },
@@ -233,7 +236,7 @@ const appPassword = [
   { name: 'a label of 65 characters is refused', request: { ...createReq, label: 'é'.repeat(65) }, response: err('invalid_field') },
   { name: 'an empty label is refused', request: { ...createReq, label: '   ' }, response: err('invalid_field') },
   { name: 'a memory-bomb cost in the policy is refused', request: { ...createReq, policy: { argon2: { m: 4194304 } } }, response: err('hash_params_refused') },
-  { name: 'no record: a new one', request: { ...createReq, record: undefined }, response: { ok: true, record: { rev: 1, totp: null } } },
+  { name: 'no record (a user without 2FA): app passwords belong to 2FA', request: { ...createReq, record: undefined }, response: err('not_enabled') },
 ];
 write('app-password.json', appPassword);
 

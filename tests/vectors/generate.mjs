@@ -235,7 +235,10 @@ const enrollReq = {
 };
 const enrolled = ok(enrollReq);
 const enrolledCode = code(T0, enrolled.secret);
-const enabled = ok(check('totp.activate', enrolled.record, enrolledCode, T0)).record;
+const activated = ok(check('totp.activate', enrolled.record, enrolledCode, T0, { entropy: ENTROPY }));
+const enabled = activated.record;
+// Replacing an enabled authenticator needs a fresh factor: a current code of the old one.
+const reenrollReq = { ...enrollReq, record: enabled, time: T0 + 60, proof: { method: 'totp', code: code(T0 + 60, enrolled.secret) } };
 const lifecycle = [
   {
     name: 'golden: enrollment from fixed entropy is byte-identical on every host',
@@ -264,13 +267,23 @@ const lifecycle = [
   },
   {
     name: 'wrong code does not activate and changes nothing',
-    request: check('totp.activate', enrolled.record, enrolledCode === '000000' ? '111111' : '000000', T0),
-    response: { ok: true, activated: false, reason: 'wrong_code', state: 'pending', record: { rev: 1 } },
+    request: check('totp.activate', enrolled.record, enrolledCode === '000000' ? '111111' : '000000', T0, { entropy: ENTROPY }),
+    response: { ok: true, activated: false, reason: 'wrong_code', backup_codes: null, state: 'pending', record: { rev: 1 } },
   },
   {
-    name: 'correct code activates; its step is used up',
+    name: 'correct code activates; its step is used up; the first backup codes are issued',
+    request: check('totp.activate', enrolled.record, enrolledCode, T0, { entropy: ENTROPY }),
+    response: { ok: true, activated: true, step: step0, backup_codes: activated.backup_codes, revoked_app_passwords: 0, revoked_devices: 0, state: 'enabled', record: { rev: 2, pending_totp: null, totp: { last_step: step0, enabled_at: T0 }, backup_codes: { issued: 10 } } },
+  },
+  {
+    name: 'activate needs entropy for the first backup codes (checked before the code)',
     request: check('totp.activate', enrolled.record, enrolledCode, T0),
-    response: { ok: true, activated: true, step: step0, state: 'enabled', record: { rev: 2, pending_totp: null, totp: { last_step: step0, enabled_at: T0 } } },
+    response: err('missing_field'),
+  },
+  {
+    name: 'activate under a policy without backup codes needs no entropy and issues none',
+    request: check('totp.activate', enrolled.record, enrolledCode, T0, { policy: { methods: ['totp'] } }),
+    response: { ok: true, activated: true, backup_codes: null, state: 'enabled' },
   },
   {
     name: 'the activation code cannot be replayed at login',
@@ -279,17 +292,22 @@ const lifecycle = [
   },
   {
     name: 'activate without a pending enrollment',
-    request: check('totp.activate', enabled, enrolledCode, T0),
+    request: check('totp.activate', enabled, enrolledCode, T0, { entropy: ENTROPY }),
     response: err('no_pending_enrollment'),
   },
   {
-    name: 're-enrolling keeps the enabled factor in force until confirmed',
+    name: 're-enrolling (with a current code as proof) keeps the enabled factor in force until confirmed',
+    request: reenrollReq,
+    response: { ok: true, state: 'enabled', fresh: { accepted: true, method: 'totp', reason: null, retry_after: null }, record: { rev: 3, totp: { last_step: step0 + 2 }, pending_totp: { enabled_at: null } } },
+  },
+  {
+    name: 're-enrolling without proof is refused: the authenticator cannot be replaced from a session alone',
     request: { ...enrollReq, record: enabled, time: T0 + 60 },
-    response: { ok: true, state: 'enabled', record: { rev: 3, totp: { last_step: step0 } } },
+    response: err('fresh_factor_required'),
   },
   {
     name: 'cancel drops only the pending enrollment',
-    request: { op: 'totp.cancel', record: ok({ ...enrollReq, record: enabled, time: T0 + 60 }).record, time: T0 + 61 },
+    request: { op: 'totp.cancel', record: ok(reenrollReq).record, time: T0 + 61 },
     response: { ok: true, state: 'enabled', record: { rev: 4, pending_totp: null } },
   },
   {

@@ -74,6 +74,12 @@ pub enum ErrorCode {
     HashParamsRefused,
     /// The import source is malformed or holds nothing to import.
     InvalidImport,
+    /// A security change (a new or replaced factor, new backup codes, an app password, a
+    /// trusted device) was asked for without a fresh factor (`proof`).
+    FreshFactorRequired,
+    /// A login name that cannot be made canonical (empty, control or invisible characters,
+    /// white space at an end, more than one `@`, an empty local part or domain).
+    InvalidUser,
 }
 
 impl ErrorCode {
@@ -112,6 +118,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedHash => "unsupported_hash",
             ErrorCode::HashParamsRefused => "hash_params_refused",
             ErrorCode::InvalidImport => "invalid_import",
+            ErrorCode::FreshFactorRequired => "fresh_factor_required",
+            ErrorCode::InvalidUser => "invalid_user",
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::backup::BackupCodes;
 use crate::encoding::b32_decode;
 use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
-use crate::record::{Record, TotpFactor};
+use crate::record::{Record, Revoked, TotpFactor};
 use crate::seal::Keyring;
 use crate::totp::{check_secret_len, Algorithm, Params, MIN_IMPORTED_SECRET_BYTES};
 
@@ -59,6 +59,8 @@ pub struct Plan {
     pub recovery_codes: Vec<String>,
     /// Entries not imported.
     pub not_imported: Vec<NotImported>,
+    /// What enabling a first factor removed ([`Record::enable_factor`]).
+    pub revoked: Revoked,
 }
 
 fn invalid(message: &str) -> Error {
@@ -248,6 +250,8 @@ pub struct Report {
     pub backup_codes: usize,
     /// Entries not imported.
     pub not_imported: Vec<NotImported>,
+    /// What enabling a first factor removed ([`Record::enable_factor`]).
+    pub revoked: Revoked,
 }
 
 /// Applies a plan to `record`. An enabled factor is overwritten only with `replace`.
@@ -270,6 +274,7 @@ pub fn apply(
         totp: "none",
         backup_codes: 0,
         not_imported: plan.not_imported,
+        revoked: Revoked::default(),
     };
     if let Some(found) = plan.totp {
         let account = found.label.unwrap_or_else(|| String::from(user));
@@ -285,8 +290,7 @@ pub fn apply(
         );
         if found.active {
             factor.enabled_at = Some(time);
-            record.totp = Some(factor);
-            record.pending_totp = None;
+            report.revoked = record.enable_factor(factor);
             report.totp = "enabled";
         } else {
             record.pending_totp = Some(factor);

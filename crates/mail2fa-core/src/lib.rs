@@ -40,5 +40,6 @@ pub mod policy;
 pub mod record;
 pub mod seal;
 pub mod totp;
+pub mod user;
 
 pub use error::{Error, ErrorCode, Result};

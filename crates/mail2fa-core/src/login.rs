@@ -171,6 +171,118 @@ pub fn check_backup(
     Ok((!codes.consume(keyring, user, code, time)?).then_some("wrong_code"))
 }
 
+/// The factor a signed-in user answers with to prove it is still them: turning 2FA off,
+/// or a security change ([`fresh_factor`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofMethod {
+    /// A current TOTP code of the enabled factor.
+    Totp,
+    /// An unused backup code (consumed).
+    BackupCode,
+}
+
+impl ProofMethod {
+    /// `totp` or `backup_code`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ProofMethod::Totp => "totp",
+            ProofMethod::BackupCode => "backup_code",
+        }
+    }
+
+    /// The method named `name`, if any.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "totp" => Some(ProofMethod::Totp),
+            "backup_code" => Some(ProofMethod::BackupCode),
+            _ => None,
+        }
+    }
+}
+
+/// Checks a current factor of a user with TOTP enabled, exactly as at login: under the
+/// attempt limiter (refused unchecked while locked, a wrong code counted, a right one
+/// resets it), a TOTP step accepted at most once (the accepted step is recorded), a
+/// backup code consumed, backup codes only when the policy allows them. The record must
+/// open for `user` (fail closed).
+#[allow(clippy::too_many_arguments)]
+pub fn reauthenticate(
+    record: &mut Record,
+    keyring: &Keyring,
+    user: &str,
+    method: ProofMethod,
+    code: &str,
+    time: u64,
+    window: u64,
+    policy: &Policy,
+) -> Result<Guarded> {
+    if record.totp.is_none() {
+        return Err(Error::new(
+            ErrorCode::NotEnabled,
+            "the user has no enabled TOTP factor",
+        ));
+    }
+    if method == ProofMethod::BackupCode {
+        policy.require(Method::BackupCode)?;
+    }
+    record.check_opens(keyring, user)?;
+    guarded(record, time, &policy.limiter, |r| match method {
+        ProofMethod::Totp => check_totp(r, keyring, user, code, time, window),
+        ProofMethod::BackupCode => check_backup(r, keyring, user, code, time),
+    })
+}
+
+/// The outcome of a fresh-factor check (the `fresh` object of a response).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fresh {
+    /// Whether the proof passed; when not, the op changes nothing else.
+    pub accepted: bool,
+    /// The method of the proof.
+    pub method: ProofMethod,
+    /// `wrong_code`, `replayed`, `malformed` or `locked` when refused.
+    pub reason: Option<&'static str>,
+    /// Seconds until the user may try again (locked, or this wrong code started a lock).
+    pub retry_after: Option<u64>,
+}
+
+/// The fresh factor a security change needs (a new or replaced authenticator, new backup
+/// codes, an app password, a trusted device): without `proof` the change is refused
+/// (`fresh_factor_required`, nothing counted or changed); with one it is checked by
+/// [`reauthenticate`]. The caller makes its change only when `accepted`, and stores the
+/// record either way (the limiter or the used step may have changed).
+#[allow(clippy::too_many_arguments)]
+pub fn fresh_factor(
+    record: &mut Record,
+    keyring: &Keyring,
+    user: &str,
+    proof: Option<(ProofMethod, &str)>,
+    time: u64,
+    window: u64,
+    policy: &Policy,
+) -> Result<Fresh> {
+    let Some((method, code)) = proof else {
+        return Err(Error::new(
+            ErrorCode::FreshFactorRequired,
+            "this change needs a fresh factor: proof {\"method\": \"totp\" or \"backup_code\", \"code\"}",
+        ));
+    };
+    let outcome = reauthenticate(record, keyring, user, method, code, time, window, policy)?;
+    let (accepted, reason, retry_after) = match outcome {
+        Guarded::Accepted => (true, None, None),
+        Guarded::Rejected {
+            reason,
+            retry_after,
+        } => (false, Some(reason), retry_after),
+        Guarded::Locked { retry_after } => (false, Some("locked"), Some(retry_after)),
+    };
+    Ok(Fresh {
+        accepted,
+        method,
+        reason,
+        retry_after,
+    })
+}
+
 /// A request to trust the device on success.
 #[derive(Debug, Clone)]
 pub struct TrustRequest<'a> {
@@ -205,6 +317,13 @@ pub struct Decision {
     pub enroll_by: Option<u64>,
     /// The methods the user can use at this step.
     pub methods: Vec<Method>,
+    /// Days a device trusted at this login stays trusted: the policy's `device_days` when
+    /// the user has 2FA and trusted devices are on, else 0 (offer no "trust this browser").
+    pub trust_days: u64,
+    /// Until when the host may keep this login waiting for its second step (or its
+    /// enrollment): `time` + the policy's `pending_seconds`, with `factor_required`,
+    /// `enroll_required`, `wrong` and `locked`; `None` when the login is decided.
+    pub pending_expires_at: Option<u64>,
 }
 
 impl Decision {
@@ -221,7 +340,26 @@ impl Decision {
             backup_codes_remaining: None,
             enroll_by: None,
             methods: Vec::new(),
+            trust_days: 0,
+            pending_expires_at: None,
         }
+    }
+
+    /// Fills in what the host needs to carry out the verdict.
+    fn finish(mut self, record: &Record, policy: &Policy, devices_on: bool, time: u64) -> Self {
+        self.trust_days = if devices_on && record.totp.is_some() {
+            policy.device_days
+        } else {
+            0
+        };
+        self.pending_expires_at = match self.verdict {
+            Verdict::FactorRequired
+            | Verdict::EnrollRequired
+            | Verdict::Wrong
+            | Verdict::Locked => Some(time.saturating_add(policy.pending_seconds)),
+            Verdict::Ok | Verdict::NotRequired => None,
+        };
+        self
     }
 }
 
@@ -287,7 +425,7 @@ pub fn decide(
         if d.verdict == Verdict::NotRequired && policy.mode == crate::policy::Mode::Required {
             d.enroll_by = policy.grace_until;
         }
-        return Ok(d);
+        return Ok(d.finish(record, policy, devices_on, time));
     }
     let remaining = |r: &Record| r.backup_codes.as_ref().map(BackupCodes::remaining);
     let mut d = Decision::new(Verdict::FactorRequired);
@@ -378,5 +516,5 @@ pub fn decide(
     }
     d.backup_codes_remaining = remaining(record);
     d.methods = available_methods(record, policy);
-    Ok(d)
+    Ok(d.finish(record, policy, devices_on, time))
 }

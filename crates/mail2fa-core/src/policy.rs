@@ -100,6 +100,8 @@ pub struct Policy {
     pub max_app_passwords: usize,
     /// Argon2id cost of new app-password hashes (default m=19456 KiB, t=2, p=1).
     pub argon2: Argon2Params,
+    /// Seconds a login may wait for its second step or enrollment (default 600).
+    pub pending_seconds: u64,
 }
 
 impl Default for Policy {
@@ -114,6 +116,7 @@ impl Default for Policy {
             backup_count: 10,
             max_app_passwords: 10,
             argon2: Argon2Params::default_app_password(),
+            pending_seconds: 600,
         }
     }
 }
@@ -218,6 +221,7 @@ impl Policy {
                 "device_days" => policy.device_days = uint(value, key, 0, 400)?,
                 "max_devices" => policy.max_devices = uint(value, key, 1, 100)? as usize,
                 "backup_count" => policy.backup_count = uint(value, key, 1, 20)? as usize,
+                "pending_seconds" => policy.pending_seconds = uint(value, key, 60, 86_400)?,
                 "max_app_passwords" => {
                     policy.max_app_passwords = uint(value, key, 1, 100)? as usize
                 }

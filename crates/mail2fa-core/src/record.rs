@@ -126,6 +126,15 @@ impl TotpFactor {
     }
 }
 
+/// What a change of 2FA state revoked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Revoked {
+    /// App passwords removed.
+    pub app_passwords: u64,
+    /// Trusted devices removed.
+    pub devices: u64,
+}
+
 /// A user's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -227,6 +236,27 @@ impl Record {
         }
     }
 
+    /// The record an admin reset leaves (the user lost the phone): no factor, no pending
+    /// enrollment, no backup code, app password or trusted device, a clear limiter, and a
+    /// `rev` above the old one's. Hosts write it by compare-and-set instead of deleting
+    /// the row, so a write still in flight with the old `rev` cannot land on the reset (or
+    /// re-enrolled) user: `rev` never repeats. `previous_rev` is the old record's `rev`
+    /// (`None` when there was no record). A `rev` that cannot grow is refused.
+    pub fn reset(previous_rev: Option<u64>, previous_updated_at: u64, time: u64) -> Result<Self> {
+        let mut record = Record::new(time);
+        record.rev = match previous_rev {
+            None => 1,
+            Some(rev) => rev.checked_add(1).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidRecord,
+                    "record rev is at its maximum and cannot grow",
+                )
+            })?,
+        };
+        record.updated_at = previous_updated_at.max(time);
+        Ok(record)
+    }
+
     /// Marks a change made at `time`.
     pub fn touch(&mut self, time: u64) {
         self.rev = self.rev.saturating_add(1);
@@ -267,13 +297,43 @@ impl Record {
         Ok(resealed)
     }
 
-    /// Removes every factor and credential that only makes sense with 2FA on (backup
-    /// codes, trusted devices) along with TOTP; app passwords and the limiter stay.
-    pub fn disable_2fa(&mut self) {
+    /// Removes every factor and credential that only makes sense with 2FA on along with
+    /// TOTP: backup codes, trusted devices and app passwords (without 2FA the main
+    /// password works everywhere, and an app password kept through "off" would be a
+    /// backdoor once 2FA is on again). The limiter stays.
+    pub fn disable_2fa(&mut self) -> Revoked {
+        let revoked = self.revoke_credentials();
         self.totp = None;
         self.pending_totp = None;
         self.backup_codes = None;
+        revoked
+    }
+
+    /// Installs `factor` as the enabled factor (a confirmed enrollment or an import); any
+    /// pending enrollment goes. When it is the user's first factor, whatever was added
+    /// while the account had no second factor — app passwords, trusted devices, backup
+    /// codes — is removed: someone who had only the password may have planted it. When it
+    /// replaces an enabled factor (which needed a fresh factor) they stay.
+    pub fn enable_factor(&mut self, factor: TotpFactor) -> Revoked {
+        let revoked = if self.totp.is_none() {
+            self.backup_codes = None;
+            self.revoke_credentials()
+        } else {
+            Revoked::default()
+        };
+        self.totp = Some(factor);
+        self.pending_totp = None;
+        revoked
+    }
+
+    fn revoke_credentials(&mut self) -> Revoked {
+        let revoked = Revoked {
+            app_passwords: self.app_passwords.len() as u64,
+            devices: self.devices.len() as u64,
+        };
+        self.app_passwords.clear();
         self.devices.clear();
+        revoked
     }
 
     /// The key ids the record's sealed values use.

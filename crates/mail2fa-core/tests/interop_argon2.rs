@@ -57,9 +57,23 @@ fn core_verify(phc: &str, password: &str) -> bool {
 
 #[test]
 fn core_app_passwords_verify_in_php_and_dovecot() {
+    // App passwords belong to 2FA: a user with TOTP enabled, a current code as the proof.
+    let keys = json!([{"id": "k1", "key": "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="}]);
+    let entropy = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let (secret, time) = ("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 1_700_000_000u64);
+    let record = ok(json!({
+        "op": "record.seal", "user": "alice", "keys": keys, "entropy": entropy,
+        "plain": {"format": 1, "rev": 1, "created_at": time, "updated_at": time,
+            "totp": {"algorithm": "SHA1", "digits": 6, "period": 30, "secret": secret,
+                "issuer": null, "account": "alice", "last_step": null,
+                "created_at": time, "enabled_at": time}},
+    }))["record"]
+        .clone();
+    let code = ok(json!({"op": "totp.code", "secret": secret, "time": time}))["code"].clone();
     let made = ok(json!({
-        "op": "app_password.create", "entropy": "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
-        "time": 1_700_000_000u64, "label": "Thunderbird",
+        "op": "app_password.create", "user": "alice", "keys": keys, "entropy": entropy,
+        "time": time, "label": "Thunderbird", "record": record,
+        "proof": {"method": "totp", "code": code},
     }));
     let password = made["password"].as_str().unwrap();
     let phc = made["phc"].as_str().unwrap();

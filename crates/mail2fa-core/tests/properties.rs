@@ -1,6 +1,7 @@
 //! Property tests for the invariants of the factors: a backup code never verifies twice,
 //! the limiter never checks more than N wrong factors between locks and none during a
-//! lock, and a revoked device or app password never verifies again.
+//! lock, a revoked device or app password never verifies again, no security change goes
+//! through without a valid fresh factor, and an admin reset never repeats a `rev`.
 
 use mail2fa_core::api::handle;
 use mail2fa_core::app_password;
@@ -219,5 +220,157 @@ proptest! {
         }));
         prop_assert_eq!(&r["ok"], &json!(true));
         prop_assert_eq!(&r["verdict"], &json!("not_required"));
+    }
+}
+
+const KEYS: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+const T0: u64 = 1_700_000_000;
+
+fn ok(request: serde_json::Value) -> serde_json::Value {
+    let r = handle(&request);
+    assert_eq!(r["ok"], true, "{r}");
+    r
+}
+
+/// An enabled record (last step `last_step`) with a fresh set of backup codes.
+fn enabled_with_codes(last_step: Option<u64>) -> (serde_json::Value, Vec<String>) {
+    let keys = json!([{"id": "k1", "key": KEYS}]);
+    let record = ok(json!({
+        "op": "record.seal", "user": "alice", "keys": keys,
+        "entropy": "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
+        "plain": {"format": 1, "rev": 3, "created_at": T0 - 1000, "updated_at": T0 - 1000,
+            "totp": {"algorithm": "SHA1", "digits": 6, "period": 30, "secret": SEED,
+                "issuer": null, "account": "alice", "last_step": null,
+                "created_at": T0 - 1000, "enabled_at": T0 - 1000}},
+    }))["record"]
+        .clone();
+    let proof = ok(json!({"op": "totp.code", "secret": SEED, "time": T0 - 3600}))["code"].clone();
+    let made = ok(json!({
+        "op": "backup.generate", "user": "alice", "keys": keys, "time": T0 - 3600,
+        "entropy": "CAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg=", "record": record,
+        "proof": {"method": "totp", "code": proof},
+    }));
+    let mut record = made["record"].clone();
+    record["totp"]["last_step"] = json!(last_step);
+    let codes = made["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    (record, codes)
+}
+
+/// What each security change makes when it goes through (null when it does not).
+const MADE: &[(&str, &str)] = &[
+    ("totp.enroll", "uri"),
+    ("backup.generate", "codes"),
+    ("app_password.create", "password"),
+    ("device.trust", "token"),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// No security change (replacing the authenticator, new backup codes, an app password,
+    /// a trusted device) goes through unless its proof is a code that is valid right now: a
+    /// TOTP code of a step after the last one used, inside the window, or an unused backup
+    /// code, and the user is not locked. Without a proof it is `fresh_factor_required`.
+    #[test]
+    fn no_security_change_succeeds_without_a_valid_fresh_factor(
+        op in 0usize..4,
+        kind in 0u8..6,
+        guess in "[0-9a-z -]{0,12}",
+        pick in 0usize..10,
+        dt in 0u64..200,
+        last in proptest::option::of(0u64..4),
+        locked in any::<bool>(),
+    ) {
+        let time = T0 + dt;
+        let step = time / 30;
+        let last_step = last.map(|back| step + 1 - back);
+        let (mut record, codes) = enabled_with_codes(last_step);
+        if locked {
+            record["limiter"] = json!({"failures": [], "locked_until": time + 5, "lockouts": 1});
+        }
+        let totp_at = |t: u64| ok(json!({"op": "totp.code", "secret": SEED, "time": t}))["code"].as_str().unwrap().to_string();
+        // Codes a proof may rightly use now (window 1, after the last used step).
+        let valid_totp: Vec<String> = (step - 1..=step + 1)
+            .filter(|s| last_step.is_none_or(|l| *s > l))
+            .map(|s| totp_at(s * 30))
+            .collect();
+        let normal = |c: &str| mail2fa_core::backup::normalize(c).map(|n| n.to_string());
+        let proof = match kind {
+            0 => None,
+            1 => Some(json!({"method": "totp", "code": guess})),
+            2 => Some(json!({"method": "backup_code", "code": guess})),
+            3 => Some(json!({"method": "totp", "code": totp_at(time - 30 + 30 * (pick as u64 % 3))})),
+            4 => Some(json!({"method": "totp", "code": totp_at(T0 - 3600)})),
+            _ => Some(json!({"method": "backup_code", "code": codes[pick]})),
+        };
+        let valid = !locked && match &proof {
+            None => false,
+            Some(p) if p["method"] == "totp" => valid_totp.iter().any(|c| p["code"] == c.as_str()),
+            Some(p) => {
+                let given = normal(p["code"].as_str().unwrap());
+                given.is_some() && codes.iter().any(|c| normal(c) == given)
+            }
+        };
+        let (name, made) = MADE[op];
+        let mut request = json!({
+            "op": name, "user": "alice", "keys": [{"id": "k1", "key": KEYS}], "time": time,
+            "entropy": "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=", "record": record,
+            "label": "Phone", "policy": {"argon2": {"m": 32, "t": 1, "p": 1}},
+        });
+        if let Some(p) = &proof {
+            request["proof"] = p.clone();
+        }
+        let before = request["record"]["rev"].as_u64().unwrap();
+        let r = handle(&request);
+        if proof.is_none() {
+            prop_assert_eq!(&r["error"]["code"], &json!("fresh_factor_required"));
+        } else {
+            prop_assert_eq!(&r["ok"], &json!(true), "{}", r);
+            let went_through = !r[made].is_null();
+            prop_assert_eq!(went_through, valid, "{} with proof {:?}: {}", name, proof, r["fresh"]);
+            prop_assert_eq!(&r["fresh"]["accepted"], &json!(valid));
+            if !went_through {
+                prop_assert!(r["record"]["pending_totp"].is_null());
+                prop_assert_eq!(r["record"]["app_passwords"].as_array().map_or(0, Vec::len), 0);
+                prop_assert_eq!(r["record"]["devices"].as_array().map_or(0, Vec::len), 0);
+                prop_assert_eq!(&r["record"]["backup_codes"], &request["record"]["backup_codes"]);
+            }
+            prop_assert!(r["record"]["rev"].as_u64().unwrap() >= before);
+        }
+    }
+
+    /// The admin reset never repeats a `rev`: the reset record's is above the old one's
+    /// (1 without a record), whatever the record held.
+    #[test]
+    fn rev_after_record_reset_is_greater_than_before(
+        rev in proptest::num::u64::ANY,
+        kind in 0u8..4,
+        time in 0u64..4_000_000_000,
+    ) {
+        let (mut record, _) = enabled_with_codes(None);
+        match kind {
+            0 => record["pending_totp"] = record["totp"].clone(),
+            1 => record["limiter"] = json!({"failures": [1, 2], "locked_until": 9, "lockouts": 3}),
+            2 => record["totp"] = json!("damaged"),
+            _ => {}
+        }
+        record["rev"] = json!(rev);
+        let r = handle(&json!({"op": "record.reset", "record": record, "time": time}));
+        if rev == u64::MAX {
+            prop_assert_eq!(&r["error"]["code"], &json!("invalid_record"));
+        } else {
+            prop_assert_eq!(&r["ok"], &json!(true), "{}", r);
+            prop_assert!(r["record"]["rev"].as_u64().unwrap() > rev);
+            prop_assert_eq!(&r["state"], &json!("disabled"));
+            prop_assert!(r["record"]["totp"].is_null() && r["record"]["pending_totp"].is_null());
+        }
+        let fresh = handle(&json!({"op": "record.reset", "time": time}));
+        prop_assert_eq!(&fresh["record"]["rev"], &json!(1));
     }
 }

@@ -1,16 +1,17 @@
 //! Backup-code ops: generate a set, verify (consume) one, count what is left.
 
-use alloc::vec::Vec;
 use serde_json::Value;
 
-use super::{fields, Request, Response};
+use super::{fields, fresh, Request, Response};
 use crate::backup::BackupCodes;
 use crate::error::{Error, ErrorCode, Result};
 use crate::login::{check_backup, guarded, Guarded};
 use crate::policy::Method;
 
 /// `backup.generate`: a new set of codes (every old code stops working); the codes are
-/// returned once, only their keyed hashes are stored.
+/// returned once, only their keyed hashes are stored. A security change: it needs TOTP
+/// enabled and a fresh factor (`proof`); when the proof is refused no code is made
+/// (`codes` null, the old set unchanged). The first codes come from `totp.activate`.
 pub fn generate(req: &Request) -> Result<Response> {
     let user = req.user()?;
     let time = req.time()?;
@@ -20,10 +21,10 @@ pub fn generate(req: &Request) -> Result<Response> {
     let mut rng = req.rng()?;
     let mut record = req.record()?;
     record.check_opens(&keyring, user)?;
-    if record.totp.is_none() && record.pending_totp.is_none() {
+    if record.totp.is_none() {
         return Err(Error::new(
             ErrorCode::NotEnabled,
-            "backup codes need TOTP enabled or being enrolled",
+            "backup codes need TOTP enabled",
         ));
     }
     let count = match req.opt_u64("count")? {
@@ -31,13 +32,19 @@ pub fn generate(req: &Request) -> Result<Response> {
         Some(n @ 1..=20) => n as usize,
         Some(_) => return Err(Error::new(ErrorCode::InvalidField, "count must be 1 to 20")),
     };
-    let (set, codes) = BackupCodes::generate(&keyring, user, count, time, &mut rng);
-    record.backup_codes = Some(set);
-    record.touch(time);
-    let codes: Vec<Value> = codes.iter().map(|c| Value::from(c.as_str())).collect();
+    let fresh = fresh::check(req, &mut record, &keyring, user, time, &policy)?;
+    let codes = if fresh.accepted {
+        let (set, codes) = BackupCodes::generate(&keyring, user, count, time, &mut rng);
+        record.backup_codes = Some(set);
+        // No touch: the accepted proof bumped `rev` for this op already.
+        Value::Array(codes.iter().map(|c| Value::from(c.as_str())).collect())
+    } else {
+        Value::Null
+    };
     Ok(fields([
-        ("codes", Value::Array(codes)),
-        ("remaining", Value::from(count as u64)),
+        ("codes", codes),
+        ("remaining", Value::from(remaining(&record))),
+        ("fresh", fresh::value(&fresh)),
         ("record", record.to_value()),
     ]))
 }

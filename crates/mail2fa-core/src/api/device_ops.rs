@@ -5,15 +5,19 @@ use alloc::vec::Vec;
 use serde_json::{json, Value};
 
 use super::revoke::{revoke_where, revoked};
-use super::{fields, Request, Response};
+use super::{fields, fresh, Request, Response};
 use crate::device;
 use crate::error::{Error, ErrorCode, Result};
 use crate::policy::Method;
 
-/// `device.trust`: a new device token for an already authenticated session.
+/// `device.trust`: a new device token for an already authenticated session. A device
+/// token is a factor, so trusting one is a security change: TOTP enabled and a fresh
+/// factor (`proof`); when the proof is refused no token is made (`token`, `id`,
+/// `expires_at` null).
 pub fn trust(req: &Request) -> Result<Response> {
     let user = req.user()?;
     let time = req.time()?;
+    let keyring = req.keyring()?;
     let policy = req.policy()?;
     policy.require(Method::TrustedDevice)?;
     if policy.device_days == 0 {
@@ -23,6 +27,7 @@ pub fn trust(req: &Request) -> Result<Response> {
         ));
     }
     let mut rng = req.rng()?;
+    let user_agent = req.opt_str("user_agent")?.unwrap_or("");
     let mut record = req.record()?;
     if record.totp.is_none() {
         return Err(Error::new(
@@ -30,25 +35,32 @@ pub fn trust(req: &Request) -> Result<Response> {
             "trusting a device needs an enabled second factor",
         ));
     }
-    let (token, id) = device::issue(
-        &mut record.devices,
-        user,
-        req.opt_str("user_agent")?.unwrap_or(""),
-        policy.device_days,
-        policy.max_devices,
-        time,
-        &mut rng,
-    );
-    record.touch(time);
-    let expires_at = record
-        .devices
-        .iter()
-        .find(|d| d.id == id)
-        .map_or(Value::Null, |d| Value::from(d.expires_at));
+    let fresh = fresh::check(req, &mut record, &keyring, user, time, &policy)?;
+    let (token, id, expires_at) = if fresh.accepted {
+        let (token, id) = device::issue(
+            &mut record.devices,
+            user,
+            user_agent,
+            policy.device_days,
+            policy.max_devices,
+            time,
+            &mut rng,
+        );
+        // No touch: the accepted proof bumped `rev` for this op already.
+        let expires_at = record
+            .devices
+            .iter()
+            .find(|d| d.id == id)
+            .map_or(Value::Null, |d| Value::from(d.expires_at));
+        (Value::from(token), Value::from(id), expires_at)
+    } else {
+        (Value::Null, Value::Null, Value::Null)
+    };
     Ok(fields([
-        ("token", Value::from(token)),
-        ("id", Value::from(id)),
+        ("token", token),
+        ("id", id),
         ("expires_at", expires_at),
+        ("fresh", fresh::value(&fresh)),
         ("record", record.to_value()),
     ]))
 }

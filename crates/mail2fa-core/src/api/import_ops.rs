@@ -39,6 +39,11 @@ fn run(req: &Request, plan: impl FnOnce(&Value) -> Result<Plan>, field: &str) ->
         ("totp", Value::from(report.totp)),
         ("backup_codes", Value::from(report.backup_codes as u64)),
         ("not_imported", Value::Array(not_imported)),
+        (
+            "revoked_app_passwords",
+            Value::from(report.revoked.app_passwords),
+        ),
+        ("revoked_devices", Value::from(report.revoked.devices)),
         ("state", Value::from(record.state().as_str())),
         ("record", record.to_value()),
     ]))

@@ -82,6 +82,8 @@ pub fn decide(req: &Request) -> Result<Response> {
         ),
         ("enroll_by", opt(d.enroll_by)),
         ("methods", Value::Array(methods)),
+        ("trust_days", Value::from(d.trust_days)),
+        ("pending_expires_at", opt(d.pending_expires_at)),
         ("state", Value::from(record.state().as_str())),
         ("record", record.to_value()),
     ]))

@@ -8,6 +8,7 @@
 mod app_password_ops;
 mod backup_ops;
 mod device_ops;
+mod fresh;
 mod import_ops;
 mod login_ops;
 mod phc_ops;
@@ -16,6 +17,7 @@ mod record_ops;
 mod request;
 mod revoke;
 mod totp_ops;
+mod user_ops;
 mod webmail_ops;
 
 use alloc::string::String;
@@ -51,6 +53,9 @@ const OPS: &[(&str, Op)] = &[
     ("record.seal", record_ops::seal_plain),
     ("record.open", record_ops::open),
     ("record.rotate_key", record_ops::rotate_key),
+    ("record.reset", record_ops::reset),
+    ("record.projection", app_password_ops::projection),
+    ("user.canonical", user_ops::canonical),
     ("qr.svg", qr_ops::svg),
     ("login.decide", login_ops::decide),
     ("backup.generate", backup_ops::generate),

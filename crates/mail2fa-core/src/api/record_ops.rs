@@ -162,3 +162,29 @@ pub fn rotate_key(req: &Request) -> Result<Response> {
         ("record", record.to_value()),
     ]))
 }
+
+/// `record.reset`: the admin reset (lost phone). Every factor, code, device, app password
+/// and pending enrollment goes, the limiter is cleared, and `rev` is the old one plus 1
+/// (1 without a record), so the host's compare-and-set write never repeats a `rev`. A
+/// record that no longer matches the schema (but still carries its numeric `rev`) can be
+/// reset too; a record of a newer format is refused rather than downgraded.
+pub fn reset(req: &Request) -> Result<Response> {
+    let time = req.time()?;
+    let (rev, updated_at) = match req.get("record") {
+        None => (None, 0),
+        Some(value) => match Record::from_value(value) {
+            Ok(record) => (Some(record.rev), record.updated_at),
+            Err(e) if e.code() == ErrorCode::InvalidRecord => {
+                let rev = value.get("rev").and_then(Value::as_u64).ok_or(e)?;
+                let updated_at = value.get("updated_at").and_then(Value::as_u64);
+                (Some(rev), updated_at.unwrap_or(0))
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    let record = Record::reset(rev, updated_at, time)?;
+    Ok(fields([
+        ("state", Value::from(record.state().as_str())),
+        ("record", record.to_value()),
+    ]))
+}

@@ -4,13 +4,14 @@ use alloc::string::String;
 use serde_json::Value;
 
 use super::backup_ops::outcome_fields;
-use super::{fields, Request, Response};
+use super::{fields, fresh, Request, Response};
+use crate::backup::BackupCodes;
 use crate::encoding::b32_encode;
 use crate::error::{Error, ErrorCode, Result};
-use crate::login::{check_backup, check_totp, guarded};
+use crate::login::{reauthenticate, ProofMethod};
 use crate::otpauth::KeyUri;
 use crate::policy::Method;
-use crate::record::{Record, TotpFactor};
+use crate::record::{Record, Revoked, TotpFactor};
 use crate::seal::Keyring;
 use crate::totp::{self, check_secret_len, Check, MIN_IMPORTED_SECRET_BYTES, NEW_SECRET_BYTES};
 
@@ -43,13 +44,17 @@ fn check_outcome(check: Check) -> (Option<u64>, Value) {
 }
 
 /// `totp.enroll`: a new secret from host entropy as a pending enrollment; an enabled
-/// factor stays in force until the new one is confirmed.
+/// factor stays in force until the new one is confirmed. Replacing an enabled factor is
+/// a security change: it needs a fresh factor (`proof`), and when the proof is refused
+/// nothing is enrolled (`uri` and `secret` are null, `fresh.accepted` false). `fresh` is
+/// null for a user without an enabled factor (nothing to prove).
 pub fn enroll(req: &Request) -> Result<Response> {
     let user = req.user()?;
     let time = req.time()?;
     let keyring = req.keyring()?;
     let mut rng = req.rng()?;
     let params = req.totp_params()?;
+    let policy = req.policy()?;
     let mut record = req.record_or_new(time)?;
     ensure_opens(&record, &keyring, user)?;
     let secret: [u8; NEW_SECRET_BYTES] = rng.array();
@@ -60,6 +65,22 @@ pub fn enroll(req: &Request) -> Result<Response> {
         params,
     };
     let uri = key.to_uri()?;
+    let fresh = if record.totp.is_some() {
+        let fresh = fresh::check(req, &mut record, &keyring, user, time, &policy)?;
+        if !fresh.accepted {
+            return Ok(with_record(
+                &record,
+                fields([
+                    ("uri", Value::Null),
+                    ("secret", Value::Null),
+                    ("fresh", fresh::value(&fresh)),
+                ]),
+            ));
+        }
+        fresh::value(&fresh)
+    } else {
+        Value::Null
+    };
     record.pending_totp = Some(TotpFactor::seal_new(
         &keyring,
         user,
@@ -70,17 +91,24 @@ pub fn enroll(req: &Request) -> Result<Response> {
         time,
         &mut rng,
     ));
-    record.touch(time);
+    if fresh.is_null() {
+        record.touch(time);
+    } // else the accepted proof bumped `rev` for this op already.
     Ok(with_record(
         &record,
         fields([
             ("uri", Value::from(uri)),
             ("secret", Value::from(b32_encode(&secret))),
+            ("fresh", fresh),
         ]),
     ))
 }
 
-/// `totp.activate`: confirms a pending enrollment with its first correct code.
+/// `totp.activate`: confirms a pending enrollment with its first correct code. On success
+/// the first backup codes are issued (when the policy allows them; `entropy` is then
+/// required, checked before the code), and when this is the user's first factor every app
+/// password and trusted device already in the record is removed (added without 2FA, they
+/// may have been planted by someone holding only the password).
 pub fn activate(req: &Request) -> Result<Response> {
     let user = req.user()?;
     let time = req.time()?;
@@ -88,6 +116,11 @@ pub fn activate(req: &Request) -> Result<Response> {
     let mut record = req.record()?;
     let window = req.window()?;
     let code = req.str("code")?;
+    let policy = req.policy()?;
+    let mut rng = match policy.allows(Method::BackupCode) {
+        true => Some(req.rng()?),
+        false => None,
+    };
     let pending = record.pending_totp.as_ref().ok_or_else(|| {
         Error::new(
             ErrorCode::NoPendingEnrollment,
@@ -104,11 +137,19 @@ pub fn activate(req: &Request) -> Result<Response> {
         window,
         None,
     ));
+    let mut revoked = Revoked::default();
+    let mut codes = Value::Null;
     if let Some(step) = step {
         if let Some(mut factor) = record.pending_totp.take() {
             factor.last_step = Some(step);
             factor.enabled_at = Some(time);
-            record.totp = Some(factor);
+            revoked = record.enable_factor(factor);
+            if let Some(rng) = rng.as_mut() {
+                let (set, shown) =
+                    BackupCodes::generate(&keyring, user, policy.backup_count, time, rng);
+                record.backup_codes = Some(set);
+                codes = Value::Array(shown.iter().map(|c| Value::from(c.as_str())).collect());
+            }
             record.touch(time);
         }
     }
@@ -118,6 +159,9 @@ pub fn activate(req: &Request) -> Result<Response> {
             ("activated", Value::from(step.is_some())),
             ("step", step.map_or(Value::Null, Value::from)),
             ("reason", reason),
+            ("backup_codes", codes),
+            ("revoked_app_passwords", Value::from(revoked.app_passwords)),
+            ("revoked_devices", Value::from(revoked.devices)),
         ]),
     ))
 }
@@ -132,49 +176,33 @@ pub fn cancel(req: &Request) -> Result<Response> {
     Ok(with_record(&record, fields([])))
 }
 
-/// Which factor a re-authenticating user (e.g. turning 2FA off) answers with.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Proof {
-    Totp,
-    BackupCode,
-}
-
 /// The optional `method` field: `"totp"` (default) or `"backup_code"`.
-fn proof(req: &Request) -> Result<Proof> {
+fn proof_method(req: &Request) -> Result<ProofMethod> {
     match req.opt_str("method")? {
-        None | Some("totp") => Ok(Proof::Totp),
-        Some("backup_code") => Ok(Proof::BackupCode),
-        Some(_) => Err(Error::new(
-            ErrorCode::InvalidField,
-            "method must be \"totp\" or \"backup_code\"",
-        )),
+        None => Ok(ProofMethod::Totp),
+        Some(name) => ProofMethod::parse(name).ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidField,
+                "method must be \"totp\" or \"backup_code\"",
+            )
+        }),
     }
 }
 
-/// Checks a TOTP code (or, with `proof` = backup code, consumes a backup code) of a user
-/// with TOTP enabled, under the attempt limiter: refused unchecked while locked, counted
-/// when wrong, reset when right; an accepted TOTP step is recorded.
-fn check_enabled(req: &Request, record: &mut Record, proof: Proof) -> Result<(bool, Value, Value)> {
+/// Checks `code` (a TOTP code, or with `method` backup_code a backup code) of a user with
+/// TOTP enabled, as [`reauthenticate`] does for every fresh factor.
+fn check_enabled(
+    req: &Request,
+    record: &mut Record,
+    method: ProofMethod,
+) -> Result<(bool, Value, Value)> {
     let user = req.user()?;
     let time = req.time()?;
     let keyring = req.keyring()?;
     let window = req.window()?;
     let policy = req.policy()?;
     let code = req.str("code")?;
-    if record.totp.is_none() {
-        return Err(Error::new(
-            ErrorCode::NotEnabled,
-            "the user has no enabled TOTP factor",
-        ));
-    }
-    if proof == Proof::BackupCode {
-        policy.require(Method::BackupCode)?;
-    }
-    ensure_opens(record, &keyring, user)?;
-    let outcome = guarded(record, time, &policy.limiter, |r| match proof {
-        Proof::Totp => check_totp(r, &keyring, user, code, time, window),
-        Proof::BackupCode => check_backup(r, &keyring, user, code, time),
-    })?;
+    let outcome = reauthenticate(record, &keyring, user, method, code, time, window, &policy)?;
     Ok(outcome_fields(outcome))
 }
 
@@ -189,7 +217,7 @@ fn last_step(record: &Record, accepted: bool) -> Value {
 /// Counted by the attempt limiter (`reason: "locked"` with `retry_after` while locked).
 pub fn verify(req: &Request) -> Result<Response> {
     let mut record = req.record()?;
-    let (accepted, reason, retry_after) = check_enabled(req, &mut record, Proof::Totp)?;
+    let (accepted, reason, retry_after) = check_enabled(req, &mut record, ProofMethod::Totp)?;
     Ok(with_record(
         &record,
         fields([
@@ -201,27 +229,31 @@ pub fn verify(req: &Request) -> Result<Response> {
     ))
 }
 
-/// `totp.disable`: removes 2FA (TOTP, backup codes, trusted devices), only with a current
+/// `totp.disable`: removes 2FA (TOTP, backup codes, trusted devices, app passwords), only with a current
 /// code (or, with `method: "backup_code"`, an unused backup code: the user who lost the
 /// phone), checked under the attempt limiter exactly as `totp.verify`.
 pub fn disable(req: &Request) -> Result<Response> {
     let mut record = req.record()?;
-    let (accepted, reason, retry_after) = check_enabled(req, &mut record, proof(req)?)?;
-    if accepted {
-        record.disable_2fa();
-    }
+    let (accepted, reason, retry_after) = check_enabled(req, &mut record, proof_method(req)?)?;
+    let revoked = if accepted {
+        record.disable_2fa()
+    } else {
+        Revoked::default()
+    };
     Ok(with_record(
         &record,
         fields([
             ("disabled", Value::from(accepted)),
             ("reason", reason),
             ("retry_after", retry_after),
+            ("revoked_app_passwords", Value::from(revoked.app_passwords)),
+            ("revoked_devices", Value::from(revoked.devices)),
         ]),
     ))
 }
 
 /// `totp.import`: an existing key (otpauth URI, e.g. from another plugin) as an enabled
-/// factor. Legacy 80-bit secrets are accepted here; new enrollments always get 160 bits.
+/// factor (any pending enrollment goes; a first factor cleans the slate as activation does). Legacy 80-bit secrets are accepted here; new enrollments always get 160 bits.
 pub fn import(req: &Request) -> Result<Response> {
     let user = req.user()?;
     let time = req.time()?;
@@ -246,9 +278,15 @@ pub fn import(req: &Request) -> Result<Response> {
         &mut rng,
     );
     factor.enabled_at = Some(time);
-    record.totp = Some(factor);
+    let revoked = record.enable_factor(factor);
     record.touch(time);
-    Ok(with_record(&record, fields([])))
+    Ok(with_record(
+        &record,
+        fields([
+            ("revoked_app_passwords", Value::from(revoked.app_passwords)),
+            ("revoked_devices", Value::from(revoked.devices)),
+        ]),
+    ))
 }
 
 /// `totp.export`: the enabled factor as an otpauth URI, for moving it to another app.
