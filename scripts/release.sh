@@ -75,7 +75,8 @@ node tests/release/host-smoke.mjs "$STAGE/host-smoke-aarch64" "$P/dist/linux-aar
 # The plugin is GPL-3.0-or-later (LICENSE); the module and the host libraries in dist/ are
 # MIT OR Apache-2.0.
 install -m 0644 LICENSE-MIT LICENSE-APACHE CHANGELOG.md SECURITY.md "$P/"
-(cd "$P/dist" && sha256sum mail2fa.wasm linux-x86_64/libmail2fa_host.so linux-aarch64/libmail2fa_host.so > SHA256SUMS)
+# Checked from the plugin's directory: sha256sum -c dist/SHA256SUMS (README).
+(cd "$P" && sha256sum dist/mail2fa.wasm dist/linux-x86_64/libmail2fa_host.so dist/linux-aarch64/libmail2fa_host.so > dist/SHA256SUMS)
 
 TARBALL=mail2fa-roundcube-$V.tar.gz
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
@@ -90,7 +91,7 @@ mkdir -p "$D$PLUG" "$D$ETC" "$D/DEBIAN" "$D/var/lib/roundcube/plugins" "$D/etc/p
   "$D/usr/share/doc/roundcube-plugin-mail2fa"
 cp -a "$P/." "$D$PLUG/"
 rm -rf "$D$PLUG/dist/linux-aarch64" "$D$PLUG/LICENSE-MIT" "$D$PLUG/LICENSE-APACHE" "$D$PLUG/LICENSE"
-(cd "$D$PLUG/dist" && sha256sum mail2fa.wasm linux-x86_64/libmail2fa_host.so > SHA256SUMS)
+(cd "$D$PLUG" && sha256sum dist/mail2fa.wasm dist/linux-x86_64/libmail2fa_host.so > dist/SHA256SUMS)
 # Debian's plugin layout: Roundcube reads plugins from /var/lib/roundcube/plugins, the plugin's
 # config.inc.php is the conffile in /etc/roundcube/plugins/<name>/.
 ln -s "$PLUG" "$D/var/lib/roundcube/plugins/mail2fa"

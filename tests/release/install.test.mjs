@@ -43,8 +43,9 @@ const HOME = mkdtempSync(join(tmpdir(), 'mail2fa-release-home-'));
 const ADMIN_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME, LANG: 'C.UTF-8',
   DEBIAN_FRONTEND: 'noninteractive' };
 
-let savedLink = null; // what /var/lib/roundcube/plugins/mail2fa was before (the other suites' link)
-let savedRcConfig = null;
+// What /var/lib/roundcube/plugins/mail2fa was before (the other suites' link), restored after.
+const savedLink = isLink(RC_PLUGIN) ? readlinkSync(RC_PLUGIN) : null;
+const savedRcConfig = readFileSync(RC_CONFIG);
 const envs = [];
 
 /** Runs an admin command in `cwd`; returns {status, out}. */
@@ -67,6 +68,23 @@ function download(...names) {
   execFileSync('chmod', ['0755', dir]); // apt's _apt user reads the .deb from here
   sh('sha256sum -c --ignore-missing SHA256SUMS', { cwd: dir });
   return dir;
+}
+
+/** Puts /var/lib/roundcube/plugins/mail2fa back as it was (a test's own install removed). */
+function restorePlugin() {
+  if (isLink(RC_PLUGIN)) rmSync(RC_PLUGIN);
+  else if (existsSync(RC_PLUGIN)) rmSync(RC_PLUGIN, { recursive: true, force: true });
+  if (savedLink) symlinkSync(savedLink, RC_PLUGIN);
+}
+
+function stopEnvs() {
+  for (const env of envs.splice(0)) {
+    try {
+      env.stop();
+    } catch (e) {
+      console.error(`# stop: ${e.message}`);
+    }
+  }
 }
 
 function removeCheckoutLink() {
@@ -162,32 +180,36 @@ function aliceRow(env) {
 
 before(() => {
   for (const f of [TARBALL, DEB, 'SHA256SUMS']) assert.ok(existsSync(join(RELEASE, f)), `${f} in dist/release (make release)`);
-  assert.equal(spawnSync('sh', ['-c', 'command -v cargo'], { env: ADMIN_ENV }).status, 1, 'no cargo on the admin PATH');
-  if (isLink(RC_PLUGIN)) savedLink = readlinkSync(RC_PLUGIN);
-  savedRcConfig = readFileSync(RC_CONFIG);
+  assert.notEqual(spawnSync('sh', ['-c', 'command -v cargo'], { env: ADMIN_ENV }).status, 0, 'no cargo on the admin PATH');
   if (installed()) sh(`apt-get purge -y ${PKG}`, { env: { MAIL2FA_ALLOW_REMOVE: '1' } }); // a failed earlier run
 });
 
-after(async () => {
+/** Whatever a test did: servers stopped, package purged, config and plugin link as found. */
+async function cleanUp() {
   await closeAllBrowsers();
-  for (const env of envs) {
-    try {
-      env.stop();
-    } catch (e) {
-      console.error(`# stop: ${e.message}`);
-    }
-  }
-  if (savedRcConfig) writeFileSync(RC_CONFIG, savedRcConfig);
+  stopEnvs();
+  writeFileSync(RC_CONFIG, savedRcConfig);
   if (installed()) sh(`apt-get purge -y ${PKG}`, { env: { MAIL2FA_ALLOW_REMOVE: '1' }, ok: false });
   rmSync(`/etc/php/8.2/${FAKE_SAPI}`, { recursive: true, force: true });
+  rmSync(`/usr/lib/php/8.2/sapi/${FAKE_SAPI}`, { force: true });
   rmSync(`/var/lib/php/modules/8.2/${FAKE_SAPI}`, { recursive: true, force: true });
-  if (!isLink(RC_PLUGIN) && existsSync(RC_PLUGIN)) rmSync(RC_PLUGIN, { recursive: true, force: true });
-  if (isLink(RC_PLUGIN)) rmSync(RC_PLUGIN);
-  if (savedLink) symlinkSync(savedLink, RC_PLUGIN);
+  restorePlugin();
+}
+
+after(async () => {
+  await cleanUp();
   rmSync(HOME, { recursive: true, force: true });
 });
 
 test('archive: download, README steps, enroll and first login with a code (no cargo, no checkout)', async () => {
+  try {
+    await archiveInstall();
+  } finally {
+    await cleanUp();
+  }
+});
+
+async function archiveInstall() {
   const t0 = Date.now();
   const dir = download(TARBALL);
   removeCheckoutLink();
@@ -213,13 +235,18 @@ test('archive: download, README steps, enroll and first login with a code (no ca
   console.log(`# archive ${TARBALL} (${statSync(join(RELEASE, TARBALL)).size} bytes): download -> first login with a code `
     + `${((t1 - t0) / 1000).toFixed(1)} s (install ${((tInstalled - t0) / 1000).toFixed(1)} s, servers up `
     + `${((tUp - tInstalled) / 1000).toFixed(1)} s, enroll + login ${((t1 - tUp) / 1000).toFixed(1)} s)`);
-  env.stop();
-  envs.splice(envs.indexOf(env), 1);
-  rmSync(RC_PLUGIN, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
-});
+}
 
 test('.deb: apt-get install, enroll and first login; upgrade, guarded remove, remove, reinstall, purge keep tables and config', async () => {
+  try {
+    await debInstall();
+  } finally {
+    await cleanUp();
+  }
+});
+
+async function debInstall() {
   const t0 = Date.now();
   const dir = download(DEB);
   removeCheckoutLink();
@@ -278,6 +305,8 @@ test('.deb: apt-get install, enroll and first login; upgrade, guarded remove, re
   writeFileSync(RC_CONFIG, savedRcConfig);
 
   // A php SAPI with the snippet enabled is disabled by the removal and enabled again by the reinstall.
+  // (phpquery knows a SAPI by its marker in /usr/lib/php/8.2/sapi/ and its conf.d.)
+  writeFileSync(`/usr/lib/php/8.2/sapi/${FAKE_SAPI}`, '');
   mkdirSync(`/etc/php/8.2/${FAKE_SAPI}/conf.d`, { recursive: true });
   sh(`phpenmod -v 8.2 -s ${FAKE_SAPI} mail2fa`, { cwd: up2 });
   const live = `/etc/php/8.2/${FAKE_SAPI}/conf.d/30-mail2fa.ini`;
@@ -304,8 +333,6 @@ test('.deb: apt-get install, enroll and first login; upgrade, guarded remove, re
   assert.ok(!existsSync(DEB_ETC) && !existsSync(PHP_MOD), 'purge deletes the configuration and the key');
   assert.ok(!isLink(live), 'no php.ini link left');
   assert.equal(aliceRow(env).state, 'enabled', 'purge never touches the database tables');
-  env.stop();
-  envs.splice(envs.indexOf(env), 1);
   rmSync(dir, { recursive: true, force: true });
   rmSync(up2, { recursive: true, force: true });
-});
+}
