@@ -84,6 +84,7 @@ export interface WebmailProofRequest { user: string; secret: string; time: numbe
 export interface WebmailProofResponse { proof: string }
 export interface WebmailVerifyRequest { user: string; secret: string; time: number; proof: string; max_age?: number }
 export interface WebmailVerifyResponse { valid: boolean; reason: "malformed" | "expired" | "wrong" | null }
+export interface RecordOpenRequest extends UserContext { record: UserRecord }
 export interface RecordOpenResponse { state: State; plain: Record<string, unknown> }
 export interface RecordSealRequest extends UserContext { plain: Record<string, unknown>; entropy: string }
 export interface RecordRotateKeyRequest extends UserContext { record: UserRecord; time: number; entropy: string }
@@ -162,7 +163,7 @@ export function phcHash(request: PhcHashRequest): PhcHashResponse;
 export function phcVerify(request: PhcVerifyRequest): PhcVerifyResponse;
 export function qrSvg(request: QrSvgRequest): QrSvgResponse;
 export function recordNew(request: RecordNewRequest): RecordNewResponse;
-export function recordOpen(request: RecordStatusRequest): RecordOpenResponse;
+export function recordOpen(request: RecordOpenRequest): RecordOpenResponse;
 export function recordProjection(request: RecordProjectionRequest): RecordProjectionResponse;
 export function recordReset(request: RecordResetRequest): RecordResetResponse;
 export function recordRotateKey(request: RecordRotateKeyRequest): RecordRotateKeyResponse;

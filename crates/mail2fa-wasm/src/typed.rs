@@ -64,6 +64,7 @@ export interface WebmailProofRequest { user: string; secret: string; time: numbe
 export interface WebmailProofResponse { proof: string }
 export interface WebmailVerifyRequest { user: string; secret: string; time: number; proof: string; max_age?: number }
 export interface WebmailVerifyResponse { valid: boolean; reason: "malformed" | "expired" | "wrong" | null }
+export interface RecordOpenRequest extends UserContext { record: UserRecord }
 export interface RecordOpenResponse { state: State; plain: Record<string, unknown> }
 export interface RecordSealRequest extends UserContext { plain: Record<string, unknown>; entropy: string }
 export interface RecordRotateKeyRequest extends UserContext { record: UserRecord; time: number; entropy: string }
@@ -208,7 +209,7 @@ typed_ops! {
     otpauthBuild => "otpauth.build", "OtpauthBuildRequest" -> "UriResponse";
     recordNew => "record.new", "RecordNewRequest" -> "RecordNewResponse";
     recordStatus => "record.status", "RecordStatusRequest" -> "RecordStatusResponse";
-    recordOpen => "record.open", "RecordStatusRequest" -> "RecordOpenResponse";
+    recordOpen => "record.open", "RecordOpenRequest" -> "RecordOpenResponse";
     recordSeal => "record.seal", "RecordSealRequest" -> "RecordResponse";
     recordRotateKey => "record.rotate_key", "RecordRotateKeyRequest" -> "RecordRotateKeyResponse";
     recordReset => "record.reset", "RecordResetRequest" -> "RecordResetResponse";
