@@ -87,11 +87,14 @@ final class CoreTest extends TestCase
         $secret = $enroll['secret'];
         $this->assertStringNotContainsString($secret, json_encode($enroll['record']), 'the record holds the secret sealed');
 
-        $wrong = $core->totpActivate(self::USER, self::KEYS, $enroll['record'], '000000' === $core->totpCode($secret, $t) ? '111111' : '000000', $t);
+        // totp.activate issues the first backup codes now ([harden]), so it takes entropy.
+        $wrong = $core->totpActivate(self::USER, self::KEYS, $enroll['record'], '000000' === $core->totpCode($secret, $t) ? '111111' : '000000', $t,
+            ['entropy' => Core::entropy()]);
         $this->assertFalse($wrong['activated']);
         $this->assertSame('wrong_code', $wrong['reason']);
 
-        $activated = $core->totpActivate(self::USER, self::KEYS, $enroll['record'], $core->totpCode($secret, $t), $t);
+        $activated = $core->totpActivate(self::USER, self::KEYS, $enroll['record'], $core->totpCode($secret, $t), $t,
+            ['entropy' => Core::entropy()]);
         $this->assertTrue($activated['activated']);
         $this->assertSame('enabled', $activated['state']);
         $record = $activated['record'];
@@ -116,6 +119,70 @@ final class CoreTest extends TestCase
             $this->assertSame('decrypt_failed', $e->errorCode);
             $this->assertStringNotContainsString($secret, $e->getMessage());
         }
+    }
+
+    public function testCanonicalUserNameTheRecordKey(): void
+    {
+        $core = self::core();
+        $this->assertSame('alice@example.com', $core->userCanonical('ALICE@Example.COM'));
+        $this->assertSame('ALICE@Example.COM', $core->userCanonical('ALICE@Example.COM', ['username' => ['case' => 'keep']]));
+        $this->assertSame('alice', $core->userCanonical('Alice@anything.invalid', ['username' => ['domain' => 'strip']]));
+        $this->assertSame('alice@example.com', $core->userCanonical('Alice', ['username' => ['default_domain' => 'example.com']]));
+        foreach (['', ' alice', "ali\nce", 'a@b@c', '@example.com', 'alice@'] as $bad) {
+            try {
+                $core->userCanonical($bad);
+                $this->fail('accepted ' . json_encode($bad));
+            } catch (Error $e) {
+                $this->assertSame('invalid_user', $e->errorCode, json_encode($bad));
+            }
+        }
+        try {
+            $core->userCanonical('alice', ['username' => ['case' => 'upper']]);
+            $this->fail('accepted an unknown case rule');
+        } catch (Error $e) {
+            $this->assertSame('invalid_field', $e->errorCode);
+        }
+    }
+
+    /** [harden]: a fresh factor for new ways in, the projection Dovecot may see, the admin reset. */
+    public function testFreshFactorProjectionAndReset(): void
+    {
+        $core = self::core();
+        $t = 1700000000;
+        $enroll = $core->totpEnroll(self::USER, self::KEYS, Core::entropy(), $t);
+        $secret = $enroll['secret'];
+        $activated = $core->totpActivate(self::USER, self::KEYS, $enroll['record'], $core->totpCode($secret, $t), $t,
+            ['entropy' => Core::entropy(), 'policy' => new \stdClass()]);
+        $this->assertTrue($activated['activated']);
+        $this->assertCount(10, $activated['backup_codes'], 'the first backup codes come with the activation');
+        $record = $activated['record'];
+
+        try {
+            $core->appPasswordCreate(Core::entropy(), $t + 30, 'Phone', ['user' => self::USER, 'keys' => self::KEYS, 'record' => $record]);
+            $this->fail('an app password without a fresh factor');
+        } catch (Error $e) {
+            $this->assertSame('fresh_factor_required', $e->errorCode);
+        }
+        $refused = $core->appPasswordCreate(Core::entropy(), $t + 30, 'Phone', ['user' => self::USER, 'keys' => self::KEYS,
+            'record' => $record, 'proof' => ['method' => 'backup_code', 'code' => 'zzzzz-zzzzz']]);
+        $this->assertFalse($refused['fresh']['accepted']);
+        $this->assertNull($refused['password'] ?? null, 'a refused proof makes no password');
+        $made = $core->appPasswordCreate(Core::entropy(), $t + 30, 'Phone', ['user' => self::USER, 'keys' => self::KEYS,
+            'record' => $refused['record'], 'proof' => ['method' => 'totp', 'code' => $core->totpCode($secret, $t + 30)]]);
+        $this->assertTrue($made['fresh']['accepted']);
+        $this->assertTrue(password_verify($made['password'], $made['phc']));
+
+        $projection = $core->recordProjection($made['record']);
+        $this->assertSame('enabled', $projection['state']);
+        $this->assertSame([$made['id']], array_column($projection['app_passwords'], 'id'));
+        $noApps = $core->recordProjection($made['record'], ['policy' => ['methods' => ['totp', 'backup_code']]]);
+        $this->assertSame([], $noApps['app_passwords'], 'a policy without app_password projects none');
+
+        $reset = $core->recordReset($made['record'], $t + 60);
+        $this->assertSame('disabled', $reset['state']);
+        $this->assertSame($made['record']['rev'] + 1, $reset['record']['rev'], 'a reset never repeats a rev');
+        $this->assertSame([], $core->recordProjection($reset['record'])['app_passwords']);
+        $this->assertSame(1, $core->recordReset(null, $t)['record']['rev']);
     }
 
     public function testArgon2PhcInteropWithPhpPasswordApi(): void

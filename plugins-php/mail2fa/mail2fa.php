@@ -16,8 +16,12 @@ class mail2fa extends rcube_plugin
 {
     public $task = '.*';
 
-    /** Seconds a password-only session may wait for its second factor. */
-    const PENDING_TTL = 600;
+    /**
+     * Seconds a login held without any answer from the core (a name it refuses, a refused
+     * configuration, a core that fails) waits before it is ended; every other pending login
+     * ends at the core's pending_expires_at.
+     */
+    const HELD_TTL = 600;
     const DEVICE_COOKIE = 'mail2fa_device';
     const LOGIN_ACTION = 'plugin.mail2fa-login';
     /**
@@ -35,6 +39,12 @@ class mail2fa extends rcube_plugin
     private $flash;
     /** @var array|null assets/ files not installed (checked once per request) */
     private $missing_assets;
+    /** @var string|null the signed-in user's canonical name (once per request) */
+    private $user;
+    /** POST actions of a pending session (the second step, cancel, enrollment at login). */
+    const PENDING_ACTIONS = [self::LOGIN_ACTION => 'verify', 'plugin.mail2fa-cancel' => 'cancel',
+        'plugin.mail2fa-enroll-start' => 'enroll-start', 'plugin.mail2fa-enroll-confirm' => 'enroll-confirm',
+        'plugin.mail2fa-enroll-cancel' => 'enroll-cancel', 'plugin.mail2fa-enroll-done' => 'enroll-done'];
 
     public function init()
     {
@@ -96,23 +106,21 @@ class mail2fa extends rcube_plugin
         $task   = $args['task'];
         $action = $args['action'];
 
-        // A new login or a logout drops the pending login.
-        if (($task === 'login' && $action === 'login') || $task === 'logout') {
+        // A new login drops the pending login.
+        if ($task === 'login' && $action === 'login') {
             $this->rc->kill_session();
-            if ($task === 'logout') {
-                $this->rc->output->redirect(['_task' => 'login'], 0, false);
-            }
             return $args;
         }
 
-        if (time() - (int) $pending['since'] > self::PENDING_TTL) {
+        if (time() >= (int) ($pending['expires_at'] ?? 0)) {
             $this->rc->kill_session();
             $this->rc->output->show_message($this->gettext_login('expired'), 'warning');
             $this->rc->output->redirect(['_task' => 'login', '_err' => 'session'], 0, false);
         }
 
-        if ($this->rc->output->ajax_call || !empty($_REQUEST['_remote']) || $this->rc->output->get_env('framed')
-            || !($this->rc->output instanceof rcmail_output_html)
+        $json = in_array(self::PENDING_ACTIONS[$action] ?? '', ['enroll-start', 'enroll-confirm', 'enroll-cancel'], true);
+        if (!$json && ($this->rc->output->ajax_call || !empty($_REQUEST['_remote']) || $this->rc->output->get_env('framed')
+            || !($this->rc->output instanceof rcmail_output_html))
         ) {
             // AJAX and framed requests of a half-logged-in session: nothing but an error.
             http_response_code(401);
@@ -122,58 +130,123 @@ class mail2fa extends rcube_plugin
             exit;
         }
 
-        if ($task === 'login' && $action === self::LOGIN_ACTION && $_SERVER['REQUEST_METHOD'] === 'POST') {
-            $this->verify_second_factor($pending);
-        }
-        else if ($task === 'login' && $action === 'plugin.mail2fa-enroll-start' && $_SERVER['REQUEST_METHOD'] === 'POST'
-            && ($pending['mode'] ?? '') === 'enroll'
-        ) {
-            $this->json_action('enroll-start', $pending['username']);
-        }
-        else if ($task === 'login' && $action === 'plugin.mail2fa-enroll-confirm' && $_SERVER['REQUEST_METHOD'] === 'POST'
-            && ($pending['mode'] ?? '') === 'enroll'
-        ) {
-            $this->json_action('enroll-confirm', $pending['username']);
-        }
-        else if ($task === 'login' && $action === 'plugin.mail2fa-enroll-cancel' && $_SERVER['REQUEST_METHOD'] === 'POST'
-            && ($pending['mode'] ?? '') === 'enroll'
-        ) {
-            $this->json_action('enroll-cancel', $pending['username']);
-        }
-        else if ($task === 'login' && $action === 'plugin.mail2fa-enroll-done' && ($pending['mode'] ?? '') === 'enroll') {
-            $this->finish_enrollment_login($pending);
+        if ($task === 'login' && $_SERVER['REQUEST_METHOD'] === 'POST' && isset(self::PENDING_ACTIONS[$action])) {
+            $this->pending_post(self::PENDING_ACTIONS[$action], $pending);
         }
 
         $this->render_login_form($pending);
     }
 
-    /** A fresh login attempt always starts without a pending second factor. */
+    /**
+     * A POST of a pending session. The request token is checked first, explicitly: a
+     * request without it (an empty cross-site form) is refused before the core sees
+     * anything, so it changes nothing and counts nothing.
+     */
+    private function pending_post(string $what, array $pending)
+    {
+        $enroll = ($pending['mode'] ?? '') === 'enroll';
+        $json = strpos($what, 'enroll-') === 0 && $what !== 'enroll-done';
+        if (!$this->request_token_ok()) {
+            http_response_code(403);
+            if ($json) {
+                $this->json_out(['error' => ['code' => 'invalid_request', 'message' => 'invalid request token']]);
+            }
+            $this->render_login_form($pending, 'invalidrequest');
+        }
+        if ($what === 'cancel') {
+            $this->cancel_pending_login();
+        }
+        if ($what === 'verify') {
+            $this->verify_second_factor($pending);
+        }
+        if ($enroll && $json) {
+            $this->json_action($what, $pending['username'], 'login');
+        }
+        if ($enroll && $what === 'enroll-done') {
+            $this->finish_enrollment_login($pending);
+        }
+    }
+
+    /**
+     * The request token of a state-changing request, compared explicitly: non-empty and equal
+     * (constant time) to the session's, from the _token field or Roundcube's AJAX header.
+     * rcmail::check_request() is not enough: it passes a POST without any field.
+     */
+    private function request_token_ok(): bool
+    {
+        $expected = (string) $this->rc->get_request_token();
+        $sent = $_POST['_token'] ?? '';
+        if (!is_string($sent) || $sent === '') {
+            $sent = (string) rcube_utils::request_header('X-Roundcube-Request');
+        }
+
+        return $expected !== '' && $sent !== '' && hash_equals($expected, $sent);
+    }
+
+    /** "Cancel and sign out": the pending login ends; a code sent afterwards completes nothing. */
+    private function cancel_pending_login()
+    {
+        $this->rc->kill_session();
+        $this->rc->output->redirect(['_task' => 'login'], 0, false);
+        exit;
+    }
+
+    /**
+     * A fresh login attempt always starts without a pending second factor. On a configuration
+     * where one canonical user name cannot be guaranteed nobody signs in: the user is told,
+     * the admin log names the setting.
+     */
     public function authenticate($args)
     {
         if (!empty($_SESSION['mail2fa_pending'])) {
             $this->rc->session->remove('mail2fa_pending');
         }
+        $problem = $this->refused_configuration();
+        if ($problem !== null) {
+            $this->log_error("login refused: $problem");
+            $args['abort'] = true;
+            $args['error'] = $this->gettext_login('refused');
+        }
 
         return $args;
     }
 
+    /** The engine's refused_configuration(), with an unreadable mail2fa_username refused too. */
+    private function refused_configuration(): ?string
+    {
+        try {
+            return $this->engine->refused_configuration();
+        }
+        catch (mail2fa_config_error $e) {
+            return $e->getMessage();
+        }
+    }
+
     /**
      * The password was right. Ask the core whether this login needs a second factor (a
-     * trusted-device cookie is presented as one); if so, park the session.
+     * trusted-device cookie is presented as one); if so, park the session. The record key is
+     * the canonical name of the IMAP login; a name the core refuses holds the login.
      */
     public function login_after($args)
     {
-        $user = (string) $_SESSION['username'];
+        $login = (string) $_SESSION['username'];
         $device = (string) ($_COOKIE[self::DEVICE_COOKIE] ?? '');
         $factor = $device !== '' ? ['type' => 'trusted_device', 'value' => $device] : null;
 
         try {
+            $problem = $this->engine->refused_configuration();
+            if ($problem !== null) {
+                throw new mail2fa_config_error($problem);
+            }
+            $user = $this->engine->canonical($login);
             $d = $this->decide($user, $factor, false);
             $verdict = $d['verdict'];
         }
         catch (Throwable $e) {
-            // No decision (a record that does not decrypt, no key, a broken core): fail closed.
-            $this->log_error("login of $user held at the second factor: " . $this->describe($e));
+            // No decision (a name the core refuses, a refused configuration, a record that does
+            // not decrypt, no key, a broken core): fail closed.
+            $this->log_error('login of ' . self::log_safe($login) . ' held at the second factor: ' . $this->describe($e));
+            $user = $user ?? $login;
             $d = ['verdict' => 'unavailable'];
             $verdict = 'unavailable';
         }
@@ -191,10 +264,12 @@ class mail2fa extends rcube_plugin
             'user_id'     => (int) $_SESSION['user_id'],
             'username'    => $user,
             'since'       => time(),
+            'expires_at'  => isset($d['pending_expires_at']) ? (int) $d['pending_expires_at'] : time() + self::HELD_TTL,
             'redirect'    => $redirect,
             'mode'        => $verdict === 'enroll_required' ? 'enroll' : 'verify',
             'retry_after' => isset($d['retry_after']) ? time() + (int) $d['retry_after'] : null,
             'methods'     => $d['methods'] ?? ['totp'],
+            'trust_days'  => (int) ($d['trust_days'] ?? 0),
             'unavailable' => $verdict === 'unavailable',
         ];
         $this->rc->session->remove('user_id');
@@ -234,10 +309,7 @@ class mail2fa extends rcube_plugin
 
     private function verify_second_factor(array $pending)
     {
-        if (!$this->rc->check_request(rcube_utils::INPUT_POST)) {
-            $this->render_login_form($pending, 'invalidrequest');
-        }
-        if (($pending['mode'] ?? '') !== 'verify') {
+        if (($pending['mode'] ?? '') !== 'verify' || !empty($pending['unavailable'])) {
             $this->render_login_form($pending);
         }
 
@@ -274,6 +346,7 @@ class mail2fa extends rcube_plugin
             $this->complete_login($pending);
         }
 
+        // Every failure is logged (replayed and malformed too; the core counts only guesses).
         $this->fail_log($user, $d['verdict'], $factor['type'], $d['reason'] ?? null);
         $pending['retry_after'] = isset($d['retry_after']) ? time() + (int) $d['retry_after'] : null;
         $_SESSION['mail2fa_pending'] = $pending;
@@ -296,9 +369,18 @@ class mail2fa extends rcube_plugin
         $this->rc->output->redirect($redirect, 0, true);
     }
 
-    /** After enrollment at login (policy "required"), the session is complete. */
+    /**
+     * After enrollment at login (policy "required"): the session completes only with the
+     * factor it proved itself, i.e. when ITS enroll-confirm activated (json_action marks the
+     * pending session). A record another session enrolled meanwhile does not let it in.
+     */
     private function finish_enrollment_login(array $pending)
     {
+        if (empty($pending['enrolled'])) {
+            $this->log_error('enrollment at login of ' . self::log_safe($pending['username'])
+                . ' not completed: this session did not confirm an enrollment');
+            $this->render_login_form($pending);
+        }
         try {
             $d = $this->decide($pending['username'], null, false);
         }
@@ -306,8 +388,7 @@ class mail2fa extends rcube_plugin
             $this->log_error('enrollment at login not checked: ' . $this->describe($e));
             $this->render_login_form($pending, 'unavailable');
         }
-        // Enrolled now: the user proved the new factor with a code; the login is complete.
-        if ($d['state'] === 'enabled' || $d['verdict'] === 'not_required') {
+        if (($d['state'] ?? '') === 'enabled' || $d['verdict'] === 'not_required') {
             $this->complete_login($pending);
         }
         $this->render_login_form($pending);
@@ -315,8 +396,7 @@ class mail2fa extends rcube_plugin
 
     private function trust_offered(array $pending): bool
     {
-        return in_array('trusted_device', (array) ($pending['methods'] ?? []), true)
-            && (int) $this->rc->config->get('mail2fa_trust_days', 30) > 0;
+        return (int) ($pending['trust_days'] ?? 0) > 0;
     }
 
     private function render_login_form(array $pending, ?string $error = null)
@@ -347,6 +427,9 @@ class mail2fa extends rcube_plugin
         if (!empty($pending['unavailable'])) {
             $msg = $this->gettext('unavailable');
         }
+        else if ($error === 'unavailable') {
+            $msg = $this->gettext('unavailable');
+        }
         else if ($error === 'locked' || $retry) {
             $msg = $this->gettext(['name' => 'locked', 'vars' => ['seconds' => max(1, (int) $retry)]]);
         }
@@ -363,13 +446,12 @@ class mail2fa extends rcube_plugin
         if (($pending['mode'] ?? '') === 'enroll') {
             $out .= html::p(null, rcube::Q($this->gettext('enrollrequired')));
             if ($this->missing_assets()) {
-                return $out . $this->noassets_html();
+                return $out . $this->noassets_html() . $this->cancel_form();
             }
-            $out .= $this->enroll_element('login', $this->rc->url(['_task' => 'login', '_action' => 'plugin.mail2fa-enroll-done']));
-            return $out;
+            return $out . $this->enroll_element('login', null) . $this->enroll_done_form() . $this->cancel_form();
         }
         if (!empty($pending['unavailable'])) {
-            return $out;
+            return $out . $this->cancel_form();
         }
 
         $hidden = new html_hiddenfield(['name' => '_token', 'value' => $this->rc->get_request_token()]);
@@ -393,7 +475,7 @@ class mail2fa extends rcube_plugin
                     rcube::Q($this->gettext('backuplabel'))) . html::div('', $backup->show())));
         }
         if ($this->trust_offered($pending)) {
-            $days = (int) $this->rc->config->get('mail2fa_trust_days', 30);
+            $days = (int) $pending['trust_days'];
             $check = new html_checkbox(['name' => '_trust', 'id' => 'mail2fa-trust', 'value' => '1', 'class' => 'form-check-input']);
             $form .= html::div('form-group form-check mail2fa-trust', $check->show()
                 . html::label(['for' => 'mail2fa-trust', 'class' => 'form-check-label'],
@@ -401,25 +483,65 @@ class mail2fa extends rcube_plugin
         }
         $form .= html::div('formbuttons', html::tag('button', ['type' => 'submit', 'id' => 'mail2fa-submit',
             'class' => 'button mainaction submit btn btn-primary btn-lg text-uppercase w-100'], rcube::Q($this->gettext('verify'))));
-        $form .= html::p('mail2fa-cancel', html::a(['href' => $this->rc->url(['_task' => 'logout'])],
-            rcube::Q($this->gettext('cancellogin'))));
 
         return $out . html::tag('form', ['method' => 'post', 'id' => 'mail2fa-form', 'class' => 'propform',
-            'action' => $this->rc->url(['_task' => 'login', '_action' => self::LOGIN_ACTION]), 'novalidate' => true], $form);
+            'action' => $this->rc->url(['_task' => 'login', '_action' => self::LOGIN_ACTION]), 'novalidate' => true], $form)
+            . $this->cancel_form();
+    }
+
+    /** "Cancel and sign out": a POST with the request token that ends the pending login. */
+    private function cancel_form(): string
+    {
+        $token = new html_hiddenfield(['name' => '_token', 'value' => $this->rc->get_request_token()]);
+
+        return html::tag('form', ['method' => 'post', 'id' => 'mail2fa-cancel', 'class' => 'mail2fa-cancel',
+            'action' => $this->rc->url(['_task' => 'login', '_action' => 'plugin.mail2fa-cancel'])],
+            $token->show() . html::tag('button', ['type' => 'submit', 'class' => 'btn btn-link mail2fa-cancel-button'],
+                rcube::Q($this->gettext('cancellogin'))));
+    }
+
+    /**
+     * Enrollment at login ends with a POST (request token) to enroll-done, sent when the
+     * element reports "done"; only a session whose own confirm activated is let in.
+     */
+    private function enroll_done_form(): string
+    {
+        $token = new html_hiddenfield(['name' => '_token', 'value' => $this->rc->get_request_token()]);
+        $this->rc->output->add_script("document.addEventListener('mail2fa-done', function () {"
+            . " document.getElementById('mail2fa-enroll-done').submit(); });", 'foot');
+
+        return html::tag('form', ['method' => 'post', 'id' => 'mail2fa-enroll-done', 'hidden' => true,
+            'action' => $this->rc->url(['_task' => 'login', '_action' => 'plugin.mail2fa-enroll-done'])], $token->show());
     }
 
     // ----------------------------------------------------------------------------------
     // Trusted-device cookie, network allow-list, logs
     // ----------------------------------------------------------------------------------
 
+    /**
+     * The trusted-device cookie, set explicitly: HttpOnly, SameSite=Strict, Secure on https
+     * (rcube_utils::setcookie of Debian's Roundcube 1.6 sets no SameSite).
+     */
     private function set_device_cookie(string $token, int $expires)
     {
-        rcube_utils::setcookie(self::DEVICE_COOKIE, $token, $expires);
+        setcookie(self::DEVICE_COOKIE, $token, $this->device_cookie_options($expires));
     }
 
     private function forget_device_cookie()
     {
-        rcube_utils::setcookie(self::DEVICE_COOKIE, '', time() - 86400);
+        setcookie(self::DEVICE_COOKIE, '', $this->device_cookie_options(time() - 86400));
+    }
+
+    private function device_cookie_options(int $expires): array
+    {
+        return [
+            'expires'  => $expires,
+            'path'     => ini_get('session.cookie_path') ?: '/',
+            'domain'   => (string) ini_get('session.cookie_domain'),
+            'secure'   => rcube_utils::https_check(),
+            'httponly' => true,
+            'samesite' => 'Strict',
+        ];
     }
 
     /** mail2fa_allowed_networks: when set, Roundcube answers only clients from these networks. */
@@ -445,13 +567,13 @@ class mail2fa extends rcube_plugin
      * The optional fail2ban line (mail2fa_fail_log): "mail2fa: <result> for <user> from <ip>".
      * Never a code, token or password.
      */
-    private function fail_log(string $user, string $result, string $method, ?string $reason = null)
+    private function fail_log(string $user, string $result, string $method, ?string $reason = null, ?string $where = null)
     {
         if (!$this->rc->config->get('mail2fa_fail_log')) {
             return;
         }
-        $line = sprintf('%s for %s from %s (method %s%s)', $result === 'ok' ? 'second factor accepted' : "second factor $result",
-            self::log_safe($user), $this->engine->client_ip(), $method, $reason ? ", $reason" : '');
+        $line = sprintf('%s for %s from %s (method %s%s%s)', $result === 'ok' ? 'second factor accepted' : "second factor $result",
+            self::log_safe($user), $this->engine->client_ip(), $method, $reason ? ", $reason" : '', $where ? ", $where" : '');
         rcube::write_log('mail2fa', $line);
     }
 
@@ -507,33 +629,62 @@ class mail2fa extends rcube_plugin
         $this->rc->output->send('mail2fa.settings');
     }
 
-    /** POST actions of the settings page; each needs the request token. */
+    /**
+     * The signed-in user's record key: the canonical name of the IMAP login. Throws on a
+     * refused configuration (mail2fa_config_error) or a name the core refuses.
+     */
+    private function session_user(): string
+    {
+        if ($this->user === null) {
+            $problem = $this->engine->refused_configuration();
+            if ($problem !== null) {
+                throw new mail2fa_config_error($problem);
+            }
+            $this->user = $this->engine->canonical((string) $_SESSION['username']);
+        }
+
+        return $this->user;
+    }
+
+    /** The user's message for a configuration error (no key, or a refused configuration). */
+    private function config_message(): string
+    {
+        return $this->gettext($this->engine->has_keys() ? 'misconfigured' : 'nokey');
+    }
+
+    /** POST actions of the settings page; each checks the request token itself first. */
     public function settings_post()
     {
         $action = substr($this->rc->action, strlen('plugin.mail2fa-'));
-        if ($_SERVER['REQUEST_METHOD'] !== 'POST' || !$this->rc->check_request(rcube_utils::INPUT_POST)) {
+        $json = strpos($action, 'enroll-') === 0;
+        if ($_SERVER['REQUEST_METHOD'] !== 'POST' || !$this->request_token_ok()) {
             http_response_code(403);
-            if (strpos($action, 'enroll-') === 0) {
+            if ($json) {
                 $this->json_out(['error' => ['code' => 'invalid_request', 'message' => 'invalid request token']]);
             }
-            $this->rc->output->show_message('invalidrequest', 'error');
+            $this->flash = ['error' => $this->rc->gettext('invalidrequest')];
             $this->settings_page();
             return;
         }
-        $user = (string) $_SESSION['username'];
-        if (strpos($action, 'enroll-') === 0) {
-            $this->json_action($action, $user);
-        }
 
         try {
+            $user = $this->session_user();
+            if ($json) {
+                $this->json_action($action, $user, 'settings');
+            }
             $this->flash = $this->settings_change($action, $user);
         }
         catch (mail2fa_config_error $e) {
             $this->log_error($e->getMessage());
-            $this->flash = ['error' => $this->gettext('nokey')];
+            if ($json) {
+                http_response_code(503);
+                $this->json_out(['error' => ['code' => 'not_configured', 'message' => $this->config_message()]]);
+            }
+            $this->flash = ['error' => $this->config_message()];
         }
         catch (Throwable $e) {
-            $this->log_error("settings change $action for $user failed: " . $this->describe($e));
+            $this->log_error("settings change $action for " . self::log_safe((string) $_SESSION['username']) . ' failed: '
+                . $this->describe($e));
             $this->flash = ['error' => $this->gettext('failed')];
         }
         $this->settings_page();
@@ -544,19 +695,15 @@ class mail2fa extends rcube_plugin
         $e = $this->engine;
         $time = time();
         $policy = $e->policy_for($user);
-        $code = rcube_utils::get_input_string('_code', rcube_utils::INPUT_POST);
 
         switch ($action) {
         case 'backup-regenerate':
-            $check = $this->check_current_code($user, $code);
-            if ($check !== true) {
-                return $check;
-            }
-            $r = $e->update($user, function () use ($e, $user, $time, $policy) {
+            return $this->with_proof($user, $action, function () use ($e, $user, $time, $policy) {
                 return ['op' => 'backup.generate', 'user' => $user, 'keys' => $e->keys(), 'time' => $time,
                     'policy' => $policy, 'entropy' => mail2fa_engine::entropy()];
+            }, function ($r) {
+                return ['ok' => $this->gettext('backupdone'), 'backup_codes' => $r['codes']];
             });
-            return ['ok' => $this->gettext('backupdone'), 'backup_codes' => $r['codes']];
 
         case 'device-revoke':
             $id = rcube_utils::get_input_string('_id', rcube_utils::INPUT_POST);
@@ -577,11 +724,12 @@ class mail2fa extends rcube_plugin
             if ($label === '') {
                 return ['error' => $this->gettext('labelrequired')];
             }
-            $r = $e->update($user, function () use ($label, $time, $policy) {
-                return ['op' => 'app_password.create', 'label' => $label, 'time' => $time, 'policy' => $policy,
-                    'entropy' => mail2fa_engine::entropy()];
+            return $this->with_proof($user, $action, function () use ($e, $user, $label, $time, $policy) {
+                return ['op' => 'app_password.create', 'user' => $user, 'keys' => $e->keys(), 'label' => $label,
+                    'time' => $time, 'policy' => $policy, 'entropy' => mail2fa_engine::entropy()];
+            }, function ($r) use ($label) {
+                return ['ok' => $this->gettext('appcreated'), 'app_password' => $r['password'], 'app_label' => $label];
             });
-            return ['ok' => $this->gettext('appcreated'), 'app_password' => $r['password'], 'app_label' => $label];
 
         case 'app-revoke':
             $id = rcube_utils::get_input_string('_id', rcube_utils::INPUT_POST);
@@ -591,34 +739,103 @@ class mail2fa extends rcube_plugin
             return ['ok' => $this->gettext('apprevoked')];
 
         case 'disable':
-            // A backup code, when one is given, is the factor (the core consumes it and checks
-            // the policy allows backup codes); otherwise the TOTP code.
-            $backup = trim(rcube_utils::get_input_string('_backup_code', rcube_utils::INPUT_POST));
-            $r = $e->update($user, function () use ($e, $user, $time, $policy, $code, $backup) {
-                return ['op' => 'totp.disable', 'user' => $user, 'keys' => $e->keys(), 'time' => $time,
-                    'policy' => $policy, 'code' => $backup !== '' ? $backup : $code,
-                    'method' => $backup !== '' ? 'backup_code' : 'totp'];
-            });
-            if (empty($r['disabled'])) {
-                return ['error' => $this->code_error($r)];
-            }
-            $this->forget_device_cookie();
-            return ['ok' => $this->gettext('disabled')];
+            return $this->disable($user, $time, $policy);
         }
 
         return ['error' => $this->rc->gettext('invalidrequest')];
     }
 
-    /** A current TOTP code for a sensitive change, checked by the core (limited, single use). */
-    private function check_current_code(string $user, string $code)
+    /**
+     * Turns 2FA off with a current code or an unused backup code (the core consumes it and
+     * checks that the policy allows backup codes); app passwords go with it.
+     */
+    private function disable(string $user, int $time, array $policy): array
     {
         $e = $this->engine;
-        $r = $e->update($user, function () use ($e, $user, $code) {
-            return ['op' => 'totp.verify', 'user' => $user, 'keys' => $e->keys(), 'time' => time(),
-                'policy' => $e->policy_for($user), 'code' => $code];
+        $proof = $this->posted_proof() ?? ['method' => 'totp', 'code' => ''];
+        $r = $e->update($user, function () use ($e, $user, $time, $policy, $proof) {
+            return ['op' => 'totp.disable', 'user' => $user, 'keys' => $e->keys(), 'time' => $time,
+                'policy' => $policy, 'code' => $proof['code'], 'method' => $proof['method']];
         });
+        if (empty($r['disabled'])) {
+            $this->fail_log($user, ($r['reason'] ?? '') === 'locked' ? 'locked' : 'wrong', $proof['method'],
+                $r['reason'] ?? null, 'settings disable');
+            return ['error' => $this->code_error($r)];
+        }
+        $this->forget_device_cookie();
 
-        return !empty($r['accepted']) ? true : ['error' => $this->code_error($r)];
+        return ['ok' => $this->gettext('disabled') . $this->revoked_note($r)];
+    }
+
+    /** " N app passwords were revoked." when an activation or a disable removed some. */
+    private function revoked_note(array $r): string
+    {
+        $n = (int) ($r['revoked_app_passwords'] ?? 0);
+
+        return $n > 0 ? ' ' . $this->gettext(['name' => 'appsrevokedcount', 'vars' => ['n' => $n]]) : '';
+    }
+
+    /**
+     * The fresh factor the user typed for a security change: an unused backup code when one
+     * is given, else the TOTP code; null when neither was typed (the core then refuses with
+     * fresh_factor_required).
+     */
+    private function posted_proof(): ?array
+    {
+        $backup = trim(rcube_utils::get_input_string('_backup_code', rcube_utils::INPUT_POST));
+        if ($backup !== '') {
+            return ['method' => 'backup_code', 'code' => $backup];
+        }
+        $code = rcube_utils::get_input_string('_code', rcube_utils::INPUT_POST);
+        if (trim($code) !== '') {
+            return ['method' => 'totp', 'code' => $code];
+        }
+
+        return null;
+    }
+
+    /**
+     * Runs an op that adds a way into the account with the posted proof; the core checks it
+     * (limited, a step once, a backup code consumed) and does nothing else when it refuses.
+     * Returns $done(response), or the error to show.
+     */
+    private function with_proof(string $user, string $action, callable $build, callable $done): array
+    {
+        $proof = $this->posted_proof();
+        try {
+            $r = $this->engine->update($user, function ($record) use ($build, $proof) {
+                $req = $build($record);
+                if ($proof !== null) {
+                    $req['proof'] = $proof;
+                }
+                return $req;
+            });
+        }
+        catch (\Mail2fa\Error $ex) {
+            if ($ex->getErrorCode() === 'fresh_factor_required') {
+                return ['error' => $this->gettext('freshrequired')];
+            }
+            if ($ex->getErrorCode() === 'not_enabled') {
+                return ['error' => $this->gettext('notenabled')];
+            }
+            throw $ex;
+        }
+        $refused = $this->fresh_refused($user, $action, $r);
+
+        return $refused ?? $done($r);
+    }
+
+    /** When the core did not accept the fresh factor: the fail2ban line and the message. */
+    private function fresh_refused(string $user, string $action, array $r): ?array
+    {
+        $fresh = $r['fresh'] ?? null;
+        if (!is_array($fresh) || !empty($fresh['accepted'])) {
+            return null;
+        }
+        $this->fail_log($user, ($fresh['reason'] ?? '') === 'locked' ? 'locked' : 'wrong', (string) ($fresh['method'] ?? 'totp'),
+            $fresh['reason'] ?? null, "settings $action");
+
+        return ['error' => $this->code_error($fresh)];
     }
 
     private function code_error(array $r): string
@@ -630,51 +847,23 @@ class mail2fa extends rcube_plugin
         return $this->gettext('wrongcode');
     }
 
-    /** JSON endpoints of <mail2fa-enroll>: start, confirm, cancel. */
-    private function json_action(string $action, string $user)
+    /**
+     * JSON endpoints of <mail2fa-enroll>: start, confirm, cancel ($where: 'login' for a
+     * pending session that must enroll, 'settings'). Replacing an enabled authenticator
+     * needs a fresh factor (_code or _backup_code, checked by the core in totp.enroll); at
+     * login, enrollment is only for users without a factor, so no proof is ever passed there.
+     */
+    private function json_action(string $action, string $user, string $where)
     {
-        if (!$this->rc->check_request(rcube_utils::INPUT_POST)) {
-            http_response_code(403);
-            $this->json_out(['error' => ['code' => 'invalid_request', 'message' => 'invalid request token']]);
-        }
         $e = $this->engine;
         $time = time();
         try {
             switch ($action) {
             case 'enroll-start':
-                $keys = $e->keys();
-                $r = $e->update($user, function () use ($e, $user, $keys, $time) {
-                    return ['op' => 'totp.enroll', 'user' => $user, 'keys' => $keys, 'time' => $time,
-                        'entropy' => mail2fa_engine::entropy(), 'account' => $user,
-                        'issuer' => (string) $this->rc->config->get('mail2fa_issuer', $this->rc->config->get('product_name'))];
-                });
-                // The QR code and the key's display parameters come from the same core here, on
-                // the server, so the enrollment page runs no WebAssembly (the element loads the
-                // module only when a server sends just uri and secret).
-                $params = $e->call('otpauth.parse', ['uri' => $r['uri']]);
-                unset($params['secret'], $params['ok']);
-                $qr = $e->call('qr.svg', ['text' => $r['uri']]);
-                $this->json_out(['uri' => $r['uri'], 'secret' => $r['secret'], 'qr' => $qr['svg'], 'params' => $params]);
+                $this->enroll_start($user, $where, $time);
 
             case 'enroll-confirm':
-                $code = rcube_utils::get_input_string('code', rcube_utils::INPUT_POST);
-                $r = $e->update($user, function () use ($e, $user, $time, $code) {
-                    return ['op' => 'totp.activate', 'user' => $user, 'keys' => $e->keys(), 'time' => $time, 'code' => $code];
-                });
-                if (empty($r['activated'])) {
-                    $this->json_out(['activated' => false, 'reason' => $r['reason'] ?? 'wrong_code']);
-                }
-                $codes = [];
-                $policy = $e->policy_for($user);
-                $methods = $policy['methods'] ?? null;
-                if ($methods === null || in_array('backup_code', (array) $methods, true)) {
-                    $b = $e->update($user, function () use ($e, $user, $time, $policy) {
-                        return ['op' => 'backup.generate', 'user' => $user, 'keys' => $e->keys(), 'time' => $time,
-                            'policy' => $policy, 'entropy' => mail2fa_engine::entropy()];
-                    });
-                    $codes = $b['codes'];
-                }
-                $this->json_out(['activated' => true, 'backup_codes' => $codes]);
+                $this->enroll_confirm($user, $where, $time);
 
             case 'enroll-cancel':
                 $e->update($user, function () use ($time) {
@@ -686,16 +875,75 @@ class mail2fa extends rcube_plugin
         catch (mail2fa_config_error $ex) {
             $this->log_error($ex->getMessage());
             http_response_code(503);
-            $this->json_out(['error' => ['code' => 'not_configured', 'message' => $this->gettext('nokey')]]);
+            $this->json_out(['error' => ['code' => 'not_configured', 'message' => $this->config_message()]]);
         }
         catch (Throwable $ex) {
             $code = method_exists($ex, 'getErrorCode') ? $ex->getErrorCode() : 'server_error';
+            if ($code === 'fresh_factor_required') {
+                http_response_code(403);
+                $this->json_out(['error' => ['code' => $code, 'message' => $this->gettext('freshrequired')]]);
+            }
             $this->log_error("enrollment step $action for $user failed: " . $this->describe($ex));
             http_response_code($code === 'no_pending_enrollment' ? 409 : 500);
             $this->json_out(['error' => ['code' => (string) $code, 'message' => $this->gettext('failed')]]);
         }
         http_response_code(404);
         $this->json_out(['error' => ['code' => 'unknown_action', 'message' => 'unknown action']]);
+    }
+
+    private function enroll_start(string $user, string $where, int $time)
+    {
+        $e = $this->engine;
+        $keys = $e->keys();
+        $proof = $where === 'settings' ? $this->posted_proof() : null;
+        $r = $e->update($user, function () use ($e, $user, $keys, $time, $proof) {
+            $req = ['op' => 'totp.enroll', 'user' => $user, 'keys' => $keys, 'time' => $time,
+                'policy' => $e->policy_for($user), 'entropy' => mail2fa_engine::entropy(), 'account' => $user,
+                'issuer' => (string) $this->rc->config->get('mail2fa_issuer', $this->rc->config->get('product_name'))];
+            if ($proof !== null) {
+                $req['proof'] = $proof;
+            }
+            return $req;
+        });
+        if ($refused = $this->fresh_refused($user, 'enroll-start', $r)) {
+            http_response_code(403);
+            $this->json_out(['error' => ['code' => (string) ($r['fresh']['reason'] ?? 'wrong_code'), 'message' => $refused['error']]]);
+        }
+        // The QR code and the key's display parameters come from the same core here, on the
+        // server, so the enrollment page runs no WebAssembly (the element loads the module
+        // only when a server sends just uri and secret).
+        $params = $e->call('otpauth.parse', ['uri' => $r['uri']]);
+        unset($params['secret'], $params['ok']);
+        $qr = $e->call('qr.svg', ['text' => $r['uri']]);
+        $this->json_out(['uri' => $r['uri'], 'secret' => $r['secret'], 'qr' => $qr['svg'], 'params' => $params]);
+    }
+
+    /**
+     * The first code of the new authenticator: the core activates it and issues the first
+     * backup codes; a first factor also revokes app passwords and devices made before it.
+     * At login the pending session is marked: it proved this factor itself.
+     */
+    private function enroll_confirm(string $user, string $where, int $time)
+    {
+        $e = $this->engine;
+        $code = rcube_utils::get_input_string('code', rcube_utils::INPUT_POST);
+        $r = $e->update($user, function () use ($e, $user, $time, $code) {
+            return ['op' => 'totp.activate', 'user' => $user, 'keys' => $e->keys(), 'time' => $time, 'code' => $code,
+                'policy' => $e->policy_for($user), 'entropy' => mail2fa_engine::entropy()];
+        });
+        if (empty($r['activated'])) {
+            $this->fail_log($user, 'not-activated', 'totp', $r['reason'] ?? 'wrong_code', "$where enroll-confirm");
+            $this->json_out(['activated' => false, 'reason' => $r['reason'] ?? 'wrong_code']);
+        }
+        if ($where === 'login' && !empty($_SESSION['mail2fa_pending'])) {
+            $_SESSION['mail2fa_pending']['enrolled'] = true;
+        }
+        $revoked = (int) ($r['revoked_app_passwords'] ?? 0);
+        if ($where === 'settings' && $revoked > 0) {
+            $_SESSION['mail2fa_flash'] = ['ok' => $this->gettext('enrolled') . $this->revoked_note($r)];
+        }
+        $this->json_out(['activated' => true, 'backup_codes' => $r['backup_codes'] ?? [],
+            'revoked_app_passwords' => $revoked, 'revoked_devices' => (int) ($r['revoked_devices'] ?? 0)]);
     }
 
     private function json_out(array $data)
@@ -744,7 +992,7 @@ class mail2fa extends rcube_plugin
             rcube::Q($this->gettext('noassets')));
     }
 
-    private function enroll_element(string $where, string $done_href): string
+    private function enroll_element(string $where, ?string $done_href): string
     {
         $task = $where === 'login' ? 'login' : 'settings';
         $ep = function ($a) use ($task) {
@@ -771,25 +1019,13 @@ class mail2fa extends rcube_plugin
 
     public function settings_html($attrib)
     {
-        $user = (string) $_SESSION['username'];
         $out = '';
-        $flash = $this->flash ?? [];
+        $flash = $this->flash ?? ($_SESSION['mail2fa_flash'] ?? []);
+        if (isset($_SESSION['mail2fa_flash'])) {
+            $this->rc->session->remove('mail2fa_flash');
+        }
         $box = function ($title, $body, $id) {
             return html::tag('fieldset', ['id' => $id, 'class' => 'mail2fa-box'], html::tag('legend', null, rcube::Q($title)) . $body);
-        };
-        $token = (new html_hiddenfield(['name' => '_token', 'value' => $this->rc->get_request_token()]))->show();
-        $post = function ($action, $inner, $attrs = []) use ($token) {
-            return html::tag('form', $attrs + ['method' => 'post',
-                'action' => $this->rc->url(['_task' => 'settings', '_action' => "plugin.mail2fa-$action", '_framed' => 1])],
-                $token . $inner);
-        };
-        $button = function ($label, $class = 'btn btn-secondary') {
-            return html::tag('button', ['type' => 'submit', 'class' => "button $class"], rcube::Q($label));
-        };
-        $code_field = function ($id) {
-            $in = new mail2fa_input(['type' => 'text', 'name' => '_code', 'id' => $id, 'class' => 'form-control mail2fa-code',
-                'autocomplete' => 'one-time-code', 'inputmode' => 'numeric', 'pattern' => '[0-9 ]*', 'size' => 10, 'maxlength' => 12]);
-            return html::label(['for' => $id], rcube::Q($this->gettext('codelabel'))) . ' ' . $in->show();
         };
 
         $out .= html::div(['id' => 'mail2fa-message', 'role' => 'status', 'aria-live' => 'polite',
@@ -809,6 +1045,13 @@ class mail2fa extends rcube_plugin
                 'mail2fa-app-new');
         }
 
+        try {
+            $user = $this->session_user();
+        }
+        catch (mail2fa_config_error $e) {
+            $this->log_error($e->getMessage());
+            return $out . html::div(['class' => 'alert alert-warning', 'id' => 'mail2fa-misconfigured'], rcube::Q($this->config_message()));
+        }
         if (!$this->engine->has_keys()) {
             $this->log_error('mail2fa_keys is not configured: two-factor authentication cannot be enabled');
             return $out . html::div(['class' => 'alert alert-warning', 'id' => 'mail2fa-nokey'], rcube::Q($this->gettext('nokey')));
@@ -824,6 +1067,7 @@ class mail2fa extends rcube_plugin
             return $out . html::div(['class' => 'alert alert-danger', 'id' => 'mail2fa-broken'], rcube::Q($this->gettext('unavailable')));
         }
         $state = $status['state'];
+        $record = $row ? $row['record'] : null;
 
         $out .= html::p(['id' => 'mail2fa-state', 'data-state' => $state],
             rcube::Q($this->gettext($state === 'enabled' ? 'stateon' : 'stateoff')));
@@ -831,20 +1075,74 @@ class mail2fa extends rcube_plugin
         if ($state !== 'enabled') {
             $out .= $box($this->gettext('enrolltitle'), $this->missing_assets() ? $this->noassets_html() : $this->enroll_element('settings',
                 $this->rc->url(['_task' => 'settings', '_action' => 'plugin.mail2fa', '_framed' => 1])), 'mail2fa-enroll-box');
+            // App passwords stay listed (and revocable) whatever the state; new ones need 2FA.
+            $out .= $record ? $this->settings_apps_box($box, $record, null) : '';
             return html::div(['class' => 'formcontent mail2fa-settings'], $out);
         }
 
-        $record = $row['record'];
-        // Backup codes
         $b = $this->engine->call('backup.status', ['record' => $record]);
+        $backup_allowed = $this->backup_codes_allowed($user) && (int) $b['remaining'] > 0;
         $out .= $box($this->gettext('backuptitle'),
             html::p(['id' => 'mail2fa-backup-remaining'], rcube::Q($this->gettext(['name' => 'backupremaining',
                 'vars' => ['n' => (int) $b['remaining']]])))
-            . $post('backup-regenerate', html::p(null, rcube::Q($this->gettext('backupregentext'))) . $code_field('mail2fa-regen-code')
-                . ' ' . $button($this->gettext('backupregen')), ['id' => 'mail2fa-backup-form']),
+            . $this->settings_form('backup-regenerate', html::p(null, rcube::Q($this->gettext('backupregentext')))
+                . $this->proof_fields('regen', $backup_allowed) . ' ' . $this->settings_button($this->gettext('backupregen')),
+                ['id' => 'mail2fa-backup-form']),
             'mail2fa-backup');
+        $out .= $this->settings_devices_box($box, $record);
+        $out .= $this->settings_apps_box($box, $record, $backup_allowed);
+        $out .= $box($this->gettext('disabletitle'), html::p(null, rcube::Q($this->gettext('disabletext')))
+            . $this->settings_form('disable', $this->proof_fields('disable', $backup_allowed) . ' '
+                . $this->settings_button($this->gettext('disable'), 'btn btn-danger delete')),
+            'mail2fa-disable');
 
-        // Trusted devices
+        return html::div(['class' => 'formcontent mail2fa-settings'], $out);
+    }
+
+    private function backup_codes_allowed(string $user): bool
+    {
+        $methods = $this->engine->policy_for($user)['methods'] ?? null;
+
+        return $methods === null || in_array('backup_code', (array) $methods, true);
+    }
+
+    /** A POST form of the settings page with the request token. */
+    private function settings_form(string $action, string $inner, array $attrs = []): string
+    {
+        $token = (new html_hiddenfield(['name' => '_token', 'value' => $this->rc->get_request_token()]))->show();
+
+        return html::tag('form', $attrs + ['method' => 'post',
+            'action' => $this->rc->url(['_task' => 'settings', '_action' => "plugin.mail2fa-$action", '_framed' => 1])],
+            $token . $inner);
+    }
+
+    private function settings_button(string $label, string $class = 'btn btn-secondary'): string
+    {
+        return html::tag('button', ['type' => 'submit', 'class' => "button $class"], rcube::Q($label));
+    }
+
+    /**
+     * The fresh factor a security change asks for: a current code (#mail2fa-<id>-code), or
+     * an unused backup code (#mail2fa-<id>-backup) when the user has some and may use them.
+     */
+    private function proof_fields(string $id, bool $backup): string
+    {
+        $code = new mail2fa_input(['type' => 'text', 'name' => '_code', 'id' => "mail2fa-$id-code", 'class' => 'form-control mail2fa-code',
+            'autocomplete' => 'one-time-code', 'inputmode' => 'numeric', 'pattern' => '[0-9 ]*', 'size' => 10, 'maxlength' => 12]);
+        $out = html::label(['for' => "mail2fa-$id-code"], rcube::Q($this->gettext('codelabel'))) . ' ' . $code->show();
+        if ($backup) {
+            $in = new mail2fa_input(['type' => 'text', 'name' => '_backup_code', 'id' => "mail2fa-$id-backup",
+                'class' => 'form-control', 'autocomplete' => 'off', 'spellcheck' => 'false', 'size' => 24, 'maxlength' => 64]);
+            $out .= html::tag('details', ['class' => 'mail2fa-backup', 'id' => "mail2fa-$id-backup-box"],
+                html::tag('summary', null, rcube::Q($this->gettext('usebackup')))
+                . html::label(['for' => "mail2fa-$id-backup"], rcube::Q($this->gettext('backuplabel'))) . ' ' . $in->show());
+        }
+
+        return $out;
+    }
+
+    private function settings_devices_box(callable $box, array $record): string
+    {
         $devices = $this->engine->call('device.list', ['record' => $record])['devices'];
         $rows = '';
         foreach ($devices as $d) {
@@ -853,56 +1151,55 @@ class mail2fa extends rcube_plugin
                 . html::tag('td', null, rcube::Q($this->rc->format_date((int) $d['created_at'])))
                 . html::tag('td', null, rcube::Q($this->rc->format_date((int) $d['last_seen_at'])))
                 . html::tag('td', null, rcube::Q($this->rc->format_date((int) $d['expires_at'])))
-                . html::tag('td', null, $post('device-revoke', html::tag('input', ['type' => 'hidden', 'name' => '_id', 'value' => $d['id']])
-                    . $button($this->gettext('revoke')))));
+                . html::tag('td', null, $this->settings_form('device-revoke', html::tag('input', ['type' => 'hidden', 'name' => '_id', 'value' => $d['id']])
+                    . $this->settings_button($this->gettext('revoke')))));
         }
-        $out .= $box($this->gettext('devicestitle'), $devices
+
+        return $box($this->gettext('devicestitle'), $devices
             ? html::tag('table', ['class' => 'table mail2fa-table', 'id' => 'mail2fa-devices'],
                 html::tag('thead', null, html::tag('tr', null, html::tag('th', null, rcube::Q($this->gettext('device')))
                     . html::tag('th', null, rcube::Q($this->gettext('created'))) . html::tag('th', null, rcube::Q($this->gettext('lastseen')))
                     . html::tag('th', null, rcube::Q($this->gettext('expires'))) . html::tag('th', null, '')))
                 . html::tag('tbody', null, $rows))
-              . $post('device-revoke-all', $button($this->gettext('revokeall')), ['id' => 'mail2fa-devices-revoke-all'])
+              . $this->settings_form('device-revoke-all', $this->settings_button($this->gettext('revokeall')), ['id' => 'mail2fa-devices-revoke-all'])
             : html::p(['id' => 'mail2fa-no-devices'], rcube::Q($this->gettext('nodevices'))), 'mail2fa-devices-box');
+    }
 
-        // App passwords
+    /**
+     * App passwords: the list (each revocable) whatever the state; the create form (label and
+     * a fresh factor) only with 2FA on ($backup null: no create form).
+     */
+    private function settings_apps_box(callable $box, array $record, ?bool $backup): string
+    {
         $apps = $this->engine->call('app_password.list', ['record' => $record])['app_passwords'];
+        if (!$apps && $backup === null) {
+            return '';
+        }
         $rows = '';
         foreach ($apps as $a) {
             $rows .= html::tag('tr', ['data-app' => $a['id']],
                 html::tag('td', null, rcube::Q($a['label']))
                 . html::tag('td', null, rcube::Q($this->rc->format_date((int) $a['created_at'])))
                 . html::tag('td', null, rcube::Q(!empty($a['last_used_at']) ? $this->rc->format_date((int) $a['last_used_at']) : '—'))
-                . html::tag('td', null, $post('app-revoke', html::tag('input', ['type' => 'hidden', 'name' => '_id', 'value' => $a['id']])
-                    . $button($this->gettext('revoke')))));
+                . html::tag('td', null, $this->settings_form('app-revoke', html::tag('input', ['type' => 'hidden', 'name' => '_id', 'value' => $a['id']])
+                    . $this->settings_button($this->gettext('revoke')))));
         }
-        $label_in = new html_inputfield(['name' => '_label', 'id' => 'mail2fa-app-label', 'class' => 'form-control', 'size' => 30,
-            'maxlength' => 100, 'required' => true]);
-        $out .= $box($this->gettext('appstitle'), html::p(null, rcube::Q($this->gettext('appstext')))
+        $create = '';
+        if ($backup !== null) {
+            $label_in = new html_inputfield(['name' => '_label', 'id' => 'mail2fa-app-label', 'class' => 'form-control', 'size' => 30,
+                'maxlength' => 100, 'required' => true]);
+            $create = $this->settings_form('app-create', html::label(['for' => 'mail2fa-app-label'], rcube::Q($this->gettext('applabel')))
+                . ' ' . $label_in->show() . html::p(null, rcube::Q($this->gettext('appcodetext'))) . $this->proof_fields('app', $backup) . ' ' . $this->settings_button($this->gettext('appcreate')),
+                ['id' => 'mail2fa-app-form']);
+        }
+
+        return $box($this->gettext('appstitle'), html::p(null, rcube::Q($this->gettext('appstext')))
             . ($apps ? html::tag('table', ['class' => 'table mail2fa-table', 'id' => 'mail2fa-apps'],
                 html::tag('thead', null, html::tag('tr', null, html::tag('th', null, rcube::Q($this->gettext('applabel')))
                     . html::tag('th', null, rcube::Q($this->gettext('created'))) . html::tag('th', null, rcube::Q($this->gettext('lastused')))
                     . html::tag('th', null, '')))
                 . html::tag('tbody', null, $rows)) : '')
-            . $post('app-create', html::label(['for' => 'mail2fa-app-label'], rcube::Q($this->gettext('applabel'))) . ' '
-                . $label_in->show() . ' ' . $button($this->gettext('appcreate')), ['id' => 'mail2fa-app-form']),
-            'mail2fa-apps-box');
-
-        // Disable: with a current code, or (phone lost) with an unused backup code.
-        $disable = $code_field('mail2fa-disable-code');
-        $methods = $this->engine->policy_for($user)['methods'] ?? null;
-        if ((int) $b['remaining'] > 0 && ($methods === null || in_array('backup_code', (array) $methods, true))) {
-            $backup_in = new mail2fa_input(['type' => 'text', 'name' => '_backup_code', 'id' => 'mail2fa-disable-backup',
-                'class' => 'form-control', 'autocomplete' => 'off', 'spellcheck' => 'false', 'size' => 24, 'maxlength' => 64]);
-            $disable .= html::tag('details', ['class' => 'mail2fa-backup', 'id' => 'mail2fa-disable-backup-box'],
-                html::tag('summary', null, rcube::Q($this->gettext('usebackup')))
-                . html::label(['for' => 'mail2fa-disable-backup'], rcube::Q($this->gettext('backuplabel'))) . ' ' . $backup_in->show());
-        }
-        $out .= $box($this->gettext('disabletitle'), html::p(null, rcube::Q($this->gettext('disabletext')))
-            . $post('disable', $disable . ' ' . $button($this->gettext('disable'), 'btn btn-danger delete')),
-            'mail2fa-disable');
-
-        return html::div(['class' => 'formcontent mail2fa-settings'], $out);
+            . $create, 'mail2fa-apps-box');
     }
 
     // ----------------------------------------------------------------------------------
@@ -919,7 +1216,7 @@ class mail2fa extends rcube_plugin
         if ($user !== '') {
             try {
                 require_once __DIR__ . '/mail2fa_admin.php';
-                (new mail2fa_admin($this->engine))->password_changed($user);
+                (new mail2fa_admin($this->engine))->password_changed($this->session_user());
             }
             catch (Throwable $e) {
                 $this->log_error("password change of $user: app passwords not revoked: " . $this->describe($e));

@@ -20,10 +20,13 @@ class mail2fa_admin
     public function run(string $command, array $args): array
     {
         $user = (string) ($args['user'] ?? '');
-        $need_user = function () use ($user, $command) {
+        $need_user = function () use (&$user, $command) {
             if ($user === '') {
                 throw new InvalidArgumentException("$command needs a user");
             }
+            // The record key: the login name as the core canonicalises it (mail2fa_username),
+            // so `reset ALICE` acts on alice's record.
+            $user = $this->engine->canonical($user);
         };
         switch ($command) {
         case 'status':
@@ -73,21 +76,26 @@ class mail2fa_admin
     }
 
     /**
-     * 2FA off at once: the user's row (record and app-password projection) is deleted by
-     * compare-and-set, so the very next login has no second step.
+     * 2FA off at once: the core's record.reset (every factor, code, device, app password and
+     * pending enrollment removed, limiter cleared) written by compare-and-set. The row stays,
+     * with rev one higher than before, so a write another node computed from the old record
+     * can never land on it, nor on the records of a later re-enrollment (revs never repeat).
+     * The projection Dovecot reads is emptied in the same transaction.
      */
     public function reset(string $user): array
     {
-        for ($try = 0; $try < mail2fa_engine::CAS_TRIES; $try++) {
-            $row = $this->engine->load($user);
-            if (!$row) {
-                return ['user' => $user, 'reset' => false, 'state' => 'disabled'];
-            }
-            if ($this->engine->storage()->delete($user, $row['rev'])) {
-                return ['user' => $user, 'reset' => true, 'state' => 'disabled'];
-            }
+        if (!$this->engine->load($user)) {
+            return ['user' => $user, 'reset' => false, 'state' => 'disabled',
+                'detail' => "no such user: $user has no mail2fa record (nothing to reset)"];
         }
-        throw new RuntimeException("reset of $user kept conflicting with other writes");
+        $r = $this->engine->update($user, function ($record) {
+            if ($record === null) {
+                throw new RuntimeException('the row was deleted meanwhile');
+            }
+            return ['op' => 'record.reset', 'time' => time()];
+        });
+
+        return ['user' => $user, 'reset' => true, 'state' => (string) $r['state'], 'rev' => (int) $r['record']['rev']];
     }
 
     public function revoke_devices(string $user): array
@@ -193,8 +201,15 @@ class mail2fa_admin
             if (!is_array($prefs) || empty($prefs['twofactor_gauthenticator'])) {
                 continue;
             }
-            $user = (string) $row['username'];
             $g = (array) $prefs['twofactor_gauthenticator'];
+            try {
+                $user = $this->engine->canonical((string) $row['username']);
+            }
+            catch (mail2fa_user_error $e) {
+                $out[] = ['user' => (string) $row['username'], 'result' => 'error',
+                    'detail' => 'invalid_user: ' . $e->getMessage()];
+                continue;
+            }
             try {
                 $r = $this->import_one($rc, $user, $g, $dry_run);
                 if ($purge && $r['result'] !== 'error') {

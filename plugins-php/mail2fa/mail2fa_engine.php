@@ -158,7 +158,90 @@ class mail2fa_engine
      */
     public function call(string $op, array $fields): array
     {
+        // An empty PHP array encodes as []; the core expects an object for these fields.
+        foreach (['policy', 'username'] as $object) {
+            if (isset($fields[$object]) && $fields[$object] === []) {
+                $fields[$object] = new stdClass();
+            }
+        }
+
         return $this->core()->call(['op' => $op] + $fields);
+    }
+
+    /**
+     * The rules of mail2fa_username for the core's user.canonical: ['case' => 'lower'|'keep',
+     * 'domain' => 'keep'|'strip', 'default_domain' => null|'example.com'] (the core checks them).
+     */
+    public function username_rules(): array
+    {
+        $rules = $this->rc->config->get('mail2fa_username', []);
+        if (!is_array($rules)) {
+            throw new mail2fa_config_error('mail2fa_username must be an array like'
+                . " ['case' => 'lower', 'domain' => 'keep', 'default_domain' => null]");
+        }
+
+        return array_filter($rules, function ($v) { return $v !== null; });
+    }
+
+    /**
+     * The record key of a login name: the core's user.canonical under mail2fa_username. The
+     * same name keys the record, every op, the Dovecot projection and the admin tool.
+     *
+     * @throws mail2fa_user_error the core refuses the name (invalid_user)
+     * @throws mail2fa_config_error mail2fa_username is not valid
+     */
+    public function canonical(string $login): string
+    {
+        $rules = $this->username_rules();
+        try {
+            $r = $this->call('user.canonical', ['user' => $login] + ($rules ? ['username' => $rules] : []));
+        }
+        catch (\Mail2fa\Error $e) {
+            if ($e->getErrorCode() === 'invalid_user') {
+                throw new mail2fa_user_error($e->getMessage());
+            }
+            if (in_array($e->getErrorCode(), ['invalid_field', 'missing_field'], true)) {
+                throw new mail2fa_config_error('mail2fa_username is not valid: ' . $e->getMessage());
+            }
+            throw $e;
+        }
+
+        return (string) $r['user'];
+    }
+
+    /**
+     * A configuration on which one canonical user name cannot be guaranteed, as a message for
+     * the admin naming the setting; null when the configuration is safe. Logins are refused
+     * while it returns a message (README: "Configurations mail2fa refuses").
+     */
+    public function refused_configuration(): ?string
+    {
+        $hosts = $this->rc->config->get('imap_host');
+        $names = [];
+        foreach ((array) $hosts as $key => $value) {
+            $names[] = is_numeric($key) ? (string) $value : (string) $key;
+        }
+        $names = array_values(array_unique(array_filter($names, 'strlen')));
+        if (count($names) > 1) {
+            return 'imap_host lists ' . count($names) . ' IMAP servers (' . implode(', ', $names) . '): records are keyed by'
+                . ' user name only, so equal names on different servers would share one record; configure one server'
+                . ' per Roundcube installation (and per mail2fa database)';
+        }
+        foreach ($names as $name) {
+            if (preg_match('/%[a-z]/', $name)) {
+                return "imap_host ($name) picks the IMAP server per request (%-variables): records are keyed by user"
+                    . ' name only, so equal names on different servers would share one record; name one fixed server';
+            }
+        }
+        $case = (string) ($this->username_rules()['case'] ?? 'lower');
+        $login_lc = $this->rc->config->get('login_lc', 2);
+        if ($case !== 'lower' && !($login_lc == 2 || $login_lc === true)) {
+            return "mail2fa_username 'case' => '$case' with Roundcube's login_lc = " . var_export($login_lc, true)
+                . ': Roundcube passes the name to IMAP in the case typed and Dovecot folds it by default (%Lu),'
+                . " so 'ALICE' would open alice's mailbox under another record; set login_lc = 2 or 'case' => 'lower'";
+        }
+
+        return null;
     }
 
     /** The stored row of a user, or null. */
@@ -195,9 +278,9 @@ class mail2fa_engine
             if (!$row && $keep_new && !$keep_new($response)) {
                 return $response;
             }
-            $state = (string) ($response['state'] ?? $this->state_of($user, $response['record']));
-            if ($this->storage()->save($user, $response['record'], $new_rev, $state,
-                self::app_passwords_of($response['record']), $row ? $row['rev'] : null)
+            $projection = $this->projection($user, $response['record']);
+            if ($this->storage()->save($user, $response['record'], $new_rev, (string) $projection['state'],
+                $projection['app_passwords'], $row ? $row['rev'] : null)
             ) {
                 return $response;
             }
@@ -207,63 +290,51 @@ class mail2fa_engine
         throw new RuntimeException('mail2fa: the record kept changing under this write; try again');
     }
 
-    /** The state the core reports for a record (for responses that do not carry one). */
-    private function state_of(string $user, array $record): string
-    {
-        $status = $this->call('record.status', ['user' => $user, 'keys' => $this->keys(), 'record' => $record]);
-
-        return (string) $status['state'];
-    }
-
     /**
-     * The app passwords of a record for the Dovecot projection: id, PHC string, label, time,
-     * and the entry's tag (null when it has none), which lets Dovecot skip non-matching hashes.
+     * What Dovecot may see of a record: the core's record.projection (state, and the app
+     * passwords it may accept: none unless 2FA is on and the user's policy allows them).
      */
-    public static function app_passwords_of(array $record): array
+    public function projection(string $user, array $record): array
     {
-        $out = [];
-        foreach ((array) ($record['app_passwords'] ?? []) as $app) {
-            if (!isset($app['id'], $app['phc'])) {
-                continue;
-            }
-            $out[] = [
+        $p = $this->call('record.projection', ['record' => $record, 'policy' => $this->policy_for($user)]);
+
+        return ['state' => (string) $p['state'], 'app_passwords' => array_map(function ($app) {
+            return [
                 'id'         => (string) $app['id'],
                 'phc'        => (string) $app['phc'],
                 'label'      => (string) ($app['label'] ?? ''),
                 'created_at' => (int) ($app['created_at'] ?? 0),
                 'tag'        => isset($app['tag']) ? (string) $app['tag'] : null,
             ];
-        }
-
-        return $out;
+        }, (array) $p['app_passwords'])];
     }
 
     /**
-     * The client's IP address: REMOTE_ADDR, or the address a trusted proxy
-     * (mail2fa_trusted_proxies, list of IPs/CIDRs) reports in X-Forwarded-For (the
-     * right-most address not itself a trusted proxy) or Client-IP. Headers from any
-     * other peer are ignored.
+     * The client's IP address: REMOTE_ADDR, or, when the peer is one of
+     * mail2fa_trusted_proxies (IPs/CIDRs), the address it reports in the one header the
+     * admin names in mail2fa_client_ip_header (default X-Forwarded-For): the right-most
+     * address in it that is not itself a trusted proxy. No other header is ever read, and
+     * from any other peer the header is ignored.
      */
     public function client_ip(): string
     {
         $peer = (string) ($_SERVER['REMOTE_ADDR'] ?? '');
         $proxies = (array) $this->rc->config->get('mail2fa_trusted_proxies', []);
-        if ($peer === '' || !self::ip_in($peer, $proxies)) {
+        $header = (string) $this->rc->config->get('mail2fa_client_ip_header', 'X-Forwarded-For');
+        if ($peer === '' || $header === '' || !self::ip_in($peer, $proxies)) {
             return $peer;
         }
-        if (!empty($_SERVER['HTTP_X_FORWARDED_FOR'])) {
-            $hops = array_reverse(array_map('trim', explode(',', $_SERVER['HTTP_X_FORWARDED_FOR'])));
-            foreach ($hops as $hop) {
-                if (filter_var($hop, FILTER_VALIDATE_IP) === false) {
-                    return $peer; // a malformed chain: trust only the peer
-                }
-                if (!self::ip_in($hop, $proxies)) {
-                    return $hop;
-                }
-            }
+        $value = $_SERVER['HTTP_' . strtoupper(str_replace('-', '_', $header))] ?? '';
+        if (!is_string($value) || trim($value) === '') {
+            return $peer;
         }
-        if (!empty($_SERVER['HTTP_CLIENT_IP']) && filter_var(trim($_SERVER['HTTP_CLIENT_IP']), FILTER_VALIDATE_IP) !== false) {
-            return trim($_SERVER['HTTP_CLIENT_IP']);
+        foreach (array_reverse(array_map('trim', explode(',', $value))) as $hop) {
+            if (filter_var($hop, FILTER_VALIDATE_IP) === false) {
+                return $peer; // a malformed chain: trust only the peer
+            }
+            if (!self::ip_in($hop, $proxies)) {
+                return $hop;
+            }
         }
 
         return $peer;
@@ -309,5 +380,10 @@ class mail2fa_engine
 
 /** A configuration problem an admin must fix; its message says what to set. */
 class mail2fa_config_error extends RuntimeException
+{
+}
+
+/** A login name the core refuses as a record key (user.canonical: invalid_user). */
+class mail2fa_user_error extends RuntimeException
 {
 }

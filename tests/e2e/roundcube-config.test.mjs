@@ -8,12 +8,13 @@ import { readFileSync, mkdtempSync, readdirSync, symlinkSync, cpSync, writeFileS
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { up, REPO } from './lib/env.mjs';
+import { up, REPO, OVERRIDES_FROM_FILE, setOverrides, password } from './lib/env.mjs';
+import { Client } from './lib/http.mjs';
 import { browser, login, closeAllBrowsers } from './lib/browser.mjs';
 
 let env;
 before(() => {
-  env = up({ db: 'sqlite', local: "<?php\n$config['mail2fa_keys'] = [];\n" });
+  env = up({ db: 'sqlite', local: `<?php\n$config['mail2fa_keys'] = [];\n${OVERRIDES_FROM_FILE}` });
 });
 after(async () => {
   await closeAllBrowsers();
@@ -56,12 +57,69 @@ test('network allow-list (mail2fa_allowed_networks) with a trusted proxy: only i
   }
 });
 
-test('client IP rules: X-Forwarded-For / Client-IP only from trusted proxies, IPv4/IPv6 ranges', () => {
+test('client IP rules: only the header mail2fa_client_ip_header names, only from trusted proxies (Client-IP never), IPv4/IPv6 ranges', () => {
   const out = execFileSync('php', [join(REPO, 'tests/e2e/lib/net-check.php')], {
     env: { ...process.env, ROUNDCUBE_CONFIG_DIR: env.CONFIG_DIR },
     encoding: 'utf8',
   });
-  assert.match(out, /^13 passed, 0 failed$/m, out);
+  assert.match(out, /^18 passed, 0 failed$/m, out);
+});
+
+test('device cookie attributes: HttpOnly, SameSite=Strict, Secure on https', () => {
+  const out = execFileSync('php', [join(REPO, 'tests/e2e/lib/cookie-check.php')], {
+    env: { ...process.env, ROUNDCUBE_CONFIG_DIR: env.CONFIG_DIR },
+    encoding: 'utf8',
+  });
+  assert.match(out, /^6 passed, 0 failed$/m, out);
+});
+
+/** A password login over HTTP; returns {location, body} of Roundcube's answer. */
+async function tryLogin(user) {
+  const c = new Client(env.URL);
+  const page = await c.request('./');
+  const token = page.body.match(/name="_token" value="([^"]+)"/)[1];
+  const res = await c.request('./?_task=login', {
+    method: 'POST',
+    form: { _token: token, _task: 'login', _action: 'login', _timezone: 'UTC', _url: '', _user: user, _pass: password(user) },
+  });
+  return { location: res.location || '', body: res.body, client: c };
+}
+
+const errors = () => readFileSync(join(env.DIR, 'logs/roundcube/errors.log'), 'utf8');
+
+test('refused configurations: several imap_host servers, or case "keep" without login_lc 2: no login, a clear message, the admin log names the setting', async () => {
+  try {
+    setOverrides(env, { imap_host: [`127.0.0.1:${env.IMAP_PORT}`, 'imap.other.invalid:143'] });
+    let r = await tryLogin('judy');
+    assert.doesNotMatch(r.location, /_task=mail/, 'several IMAP servers: nobody signs in');
+    assert.match(r.body, /Sign-in is not possible right now: two-factor authentication on this server is not configured safely/);
+    assert.match(errors(), /mail2fa: login refused: imap_host lists 2 IMAP servers/);
+    assert.equal((await r.client.request('./?_task=mail&_action=list&_remote=1')).status, 401, 'no session');
+
+    setOverrides(env, { imap_host: `%s:${env.IMAP_PORT}` });
+    r = await tryLogin('judy');
+    assert.doesNotMatch(r.location, /_task=mail/, 'an IMAP server chosen per request: refused');
+    assert.match(errors(), /mail2fa: login refused: imap_host \(%s:\d+\) picks the IMAP server per request/);
+
+    setOverrides(env, { login_lc: 0, mail2fa_username: { case: 'keep' } });
+    r = await tryLogin('judy');
+    assert.doesNotMatch(r.location, /_task=mail/, "case 'keep' with login_lc 0: refused");
+    assert.match(r.body, /not configured safely/);
+    assert.match(errors(), /mail2fa: login refused: mail2fa_username 'case' => 'keep' with Roundcube's login_lc = 0/);
+
+    setOverrides(env, { login_lc: 2, mail2fa_username: { case: 'keep' } });
+    r = await tryLogin('judy');
+    assert.match(r.location, /_task=mail/, "case 'keep' with login_lc 2 (Roundcube lower-cases every name): allowed");
+
+    setOverrides(env, { mail2fa_username: { case: 'upper' } });
+    r = await tryLogin('judy');
+    assert.doesNotMatch(r.location, /_task=mail/, 'a mail2fa_username the core does not accept: the login is held');
+    assert.match(errors(), /login of judy held at the second factor: .*mail2fa_username is not valid/);
+  } finally {
+    setOverrides(env, {});
+  }
+  const ok = await tryLogin('judy');
+  assert.match(ok.location, /_task=mail/, 'the default configuration signs in');
 });
 
 test('plugin installed without its assets: the settings page says so, the admin log names the files and the step', async () => {

@@ -70,10 +70,14 @@ test('admin tool and admin-panel hook on PostgreSQL: status, revoke-*, password-
     const r = await admin(env, cmd, 'bob');
     assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
   }
-  assert.equal(hook('reset', 'carol').result.reset, true, 'an admin panel resets a user through the hook');
+  const carolRev = Number(sql(env, 'SELECT rev FROM mail2fa_users WHERE username = ?', ['carol'])[0].rev);
+  assert.equal(hook('reset', 'CAROL').result.reset, true, 'an admin panel resets a user through the hook (name canonicalised)');
   const list = await admin(env, 'list');
-  const users = JSON.parse(list.stdout).map((u) => u.username);
-  assert.ok(users.includes('bob') && !users.includes('carol'));
+  const users = Object.fromEntries(JSON.parse(list.stdout).map((u) => [u.username, u]));
+  // Changed: a reset keeps the row (the core's record.reset, rev one higher), 2FA off.
+  assert.equal(users.bob.state, 'enabled');
+  assert.equal(users.carol.state, 'disabled');
+  assert.equal(users.carol.rev, carolRev + 1, 'the rev goes on: a stale write from before the reset cannot land');
   const bad = await admin(env, 'reset');
   assert.equal(bad.code, 2, 'usage error without a user');
 });

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { up, sql, admin, artifact, Phone, snapshot, REPO } from './lib/env.mjs';
+import { up, sql, admin, artifact, Phone, snapshot, REPO, OVERRIDES_FROM_FILE, setOverrides, logLines, password } from './lib/env.mjs';
 import { browser, login, submitCode, seesSeeded, logout, errorText, where, closeAllBrowsers } from './lib/browser.mjs';
 import { Client } from './lib/http.mjs';
 import {
@@ -34,7 +34,7 @@ function setKeyring(keys) {
 }
 
 before(() => {
-  env = up({ db: 'sqlite', local: KEYRING_FROM_FILE });
+  env = up({ db: 'sqlite', local: KEYRING_FROM_FILE + OVERRIDES_FROM_FILE });
   console.log(`# environment up in ${env.setupMs} ms`);
 });
 
@@ -147,6 +147,10 @@ test('trust this device → next login skips the second step; revoke → asked a
   assert.equal(await submitCode(page, await alice.phone.next(), { trust: true }), 'inbox');
   const cookie = (await b.context.cookies()).find((c) => c.name === 'mail2fa_device');
   assert.ok(cookie && cookie.httpOnly, 'an HttpOnly device cookie');
+  assert.equal(cookie.sameSite, 'Strict', 'SameSite=Strict, set explicitly (Debian\'s Roundcube sets none)');
+  assert.equal(cookie.secure, false, 'not Secure over plain http (it would be dropped); Secure on https: cookie-check.php');
+  const days = (cookie.expires - Date.now() / 1000) / 86400;
+  assert.ok(days > 29.9 && days <= 30, `the core's trust_days (policy device_days 30) set its lifetime: ${days}`);
   await logout(page);
   assert.equal(await login(page, env, 'alice'), 'inbox', 'the trusted browser skips the second step');
   await seesSeeded(page, 'alice');
@@ -166,6 +170,143 @@ test('trust this device → next login skips the second step; revoke → asked a
   await b.close();
 });
 
+/** The mail2fa tables: what a refused request must leave as it was. */
+const mail2faTables = () => ({
+  users: sql(env, 'SELECT username, rev, state, record FROM mail2fa_users ORDER BY username'),
+  apps: sql(env, 'SELECT * FROM mail2fa_app_passwords ORDER BY username, id'),
+});
+const SETTINGS_POSTS = ['enroll-start', 'enroll-confirm', 'enroll-cancel', 'backup-regenerate', 'device-revoke',
+  'device-revoke-all', 'app-create', 'app-revoke', 'disable'];
+const PENDING_POSTS = ['login', 'cancel', 'enroll-start', 'enroll-confirm', 'enroll-cancel', 'enroll-done'];
+/** An auto-submitted cross-site form without fields: the browser sends the cookies, no token. */
+const emptyPost = (page, task, action) => page.request.post(`${env.URL}?_task=${task}&_action=plugin.mail2fa-${action}`, {
+  headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, data: '', maxRedirects: 0,
+});
+
+test('CSRF: an empty cross-site POST to every state-changing action is refused, changes nothing, counts nothing', async () => {
+  const b = await browser();
+  const { page } = b;
+  assert.equal(await login(page, env, 'alice'), 'second-factor');
+  assert.equal(await submitCode(page, await alice.phone.next(), { trust: true }), 'inbox');
+  const pending = await browser();
+  assert.equal(await login(pending.page, env, 'alice'), 'second-factor');
+  const before = mail2faTables();
+  assert.equal(JSON.parse(before.users.find((u) => u.username === 'alice').record).devices.length, 1, 'a trusted device to lose');
+  const log = logLines(env, 'mail2fa').length;
+
+  for (const action of SETTINGS_POSTS) {
+    const res = await emptyPost(page, 'settings', action);
+    assert.equal(res.status(), 403, `settings ${action}: refused without the request token`);
+  }
+  for (let i = 0; i < 5; i++) {
+    const res = await emptyPost(pending.page, 'login', 'login');
+    assert.equal(res.status(), 403, `second step, empty POST ${i + 1}: refused`);
+  }
+  for (const action of PENDING_POSTS) {
+    const res = await emptyPost(pending.page, 'login', action);
+    assert.equal(res.status(), 403, `pending ${action}: refused without the request token`);
+  }
+  assert.deepEqual(mail2faTables(), before, 'no record, device, enrollment or limiter count changed');
+  assert.equal(logLines(env, 'mail2fa').length, log, 'nothing reached the core: no attempt logged');
+  // Five empty POSTs did not lock the second step, nor did the empty "cancel" end it.
+  assert.equal(await submitCode(pending.page, await alice.phone.next()), 'inbox', 'the right code still logs in');
+  await seesSeeded(pending.page, 'alice');
+  await pending.close();
+  // Tidy up for the next scenarios: the settings revoke the device (with the token).
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Remove all trusted devices' }).click()]);
+  await page.locator('#mail2fa-no-devices').waitFor();
+  await b.close();
+});
+
+test('factor takeover: with 2FA on, a signed-in session replaces the authenticator, makes backup codes or an app password only with a current code', async () => {
+  const r = await loginWithCode(env, 'alice', await alice.phone.next());
+  assert.equal(r.outcome, 'inbox');
+  const { page } = r.b;
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  const token = await page.evaluate(() => window.rcmail.env.request_token);
+  const post = (action, form) => page.request.post(`${env.URL}?_task=settings&_action=plugin.mail2fa-${action}`,
+    { form: { _token: token, ...form }, maxRedirects: 0 });
+  const record = () => JSON.parse(row(env, 'alice').record);
+  const rev = Number(row(env, 'alice').rev);
+
+  let res = await post('enroll-start', {});
+  assert.equal(res.status(), 403, 'the enrollment endpoint answers, but not without a fresh factor');
+  assert.equal((await res.json()).error.code, 'fresh_factor_required');
+  assert.equal(record().pending_totp ?? null, null, 'no new secret was made');
+  assert.equal(Number(row(env, 'alice').rev), rev, 'nothing written, nothing counted');
+
+  res = await post('enroll-start', { _code: alice.phone.wrong() });
+  assert.equal(res.status(), 403, 'a wrong current code does not start a replacement');
+  assert.equal((await res.json()).error.code, 'wrong_code');
+  assert.equal(record().pending_totp ?? null, null);
+  assert.ok(logLines(env, 'mail2fa').some((l) => /second factor wrong for alice from 127\.0\.0\.1 \(method totp, wrong_code, settings enroll-start\)/.test(l)),
+    'a wrong proof in the settings is in the fail2ban log');
+
+  // The settings forms ask for the code: without it, nothing is made.
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create new backup codes' }).click()]);
+  assert.match(await page.locator('#mail2fa-message').textContent(), /Confirm this change with a current code/);
+  assert.equal(await page.locator('#mail2fa-backup-codes').count(), 0, 'no backup codes without a code');
+  await page.fill('#mail2fa-app-label', 'Planted');
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create app password' }).click()]);
+  assert.match(await page.locator('#mail2fa-message').textContent(), /Confirm this change with a current code/);
+  assert.equal(sql(env, 'SELECT id FROM mail2fa_app_passwords WHERE username = ?', ['alice']).length, 0, 'no app password without a code');
+  assert.equal((record().app_passwords ?? []).length, 0);
+
+  // With the current code the owner can replace the authenticator (here: start, then cancel).
+  res = await post('enroll-start', { _code: await alice.phone.next() });
+  assert.equal(res.status(), 200, 'a current code starts a replacement');
+  assert.match((await res.json()).uri, /^otpauth:\/\/totp\//);
+  assert.ok(record().pending_totp, 'a pending replacement');
+  assert.equal(row(env, 'alice').state, 'enabled', 'the old authenticator stays in force until the new one is confirmed');
+  res = await post('enroll-cancel', {});
+  assert.equal(res.status(), 200);
+  assert.equal(record().pending_totp ?? null, null);
+  await logout(page);
+  await r.b.close();
+});
+
+test('"Cancel and sign out" ends the pending login: a correct code sent afterwards completes nothing', async () => {
+  const b = await browser();
+  const { page } = b;
+  assert.equal(await login(page, env, 'alice'), 'second-factor');
+  const token = await page.getAttribute('#mail2fa-form input[name=_token]', 'value');
+  await Promise.all([page.waitForLoadState('load'), page.getByText('Cancel and sign out').click()]);
+  await page.locator('#rcmloginuser').waitFor();
+  const res = await page.request.post(`${env.URL}?_task=login&_action=plugin.mail2fa-login`, {
+    form: { _token: token, _code: await alice.phone.next() }, maxRedirects: 0,
+  });
+  assert.ok(!/_task=mail/.test(res.headers().location || ''), 'no redirect into the mailbox');
+  await page.goto(`${env.URL}?_task=mail`);
+  assert.notEqual(await where(page), 'inbox', 'the cancelled login stays cancelled');
+  const ajax = await page.request.get(`${env.URL}?_task=mail&_action=list&_remote=1`);
+  assert.ok(!(await ajax.text()).includes('Seeded message'), 'nothing of the mailbox');
+  await b.close();
+});
+
+test('replayed and malformed codes are refused and logged but not counted: a double submit from two tabs does not lock the user', async () => {
+  const code = await alice.phone.next();
+  const first = await loginWithCode(env, 'alice', code);
+  assert.equal(first.outcome, 'inbox', 'the first tab logs in');
+  await first.b.close();
+  const b = await browser();
+  assert.equal(await login(b.page, env, 'alice'), 'second-factor');
+  for (let i = 0; i < 6; i++) {
+    assert.equal(await submitCode(b.page, code), 'second-factor', `the same code again (${i + 1}): refused`);
+    assert.doesNotMatch(await errorText(b.page), /Too many/, 'not locked by replays');
+  }
+  for (const bad of ['12345x', '1234567', '１２３４５６']) {
+    assert.equal(await submitCode(b.page, bad), 'second-factor');
+    assert.doesNotMatch(await errorText(b.page), /Too many/, `not locked by a malformed code ${bad}`);
+  }
+  assert.equal(await submitCode(b.page, await alice.phone.next()), 'inbox', 'the next right code logs in');
+  await seesSeeded(b.page, 'alice');
+  await b.close();
+  const log = logLines(env, 'mail2fa');
+  assert.ok(log.some((l) => /second factor wrong for alice from 127\.0\.0\.1 \(method totp, replayed\)/.test(l)), 'replays are logged');
+  assert.ok(log.some((l) => /second factor wrong for alice from 127\.0\.0\.1 \(method totp, malformed\)/.test(l)), 'malformed codes are logged');
+});
+
 test('app password: created and shown once, its argon2id hash in the database, revocable', async () => {
   const b = await browser();
   const { page } = b;
@@ -173,6 +314,8 @@ test('app password: created and shown once, its argon2id hash in the database, r
   assert.equal(await submitCode(page, await alice.phone.next()), 'inbox');
   await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
   await page.fill('#mail2fa-app-label', 'Thunderbird');
+  // Changed: creating an app password now needs a current code (a fresh factor).
+  await page.fill('#mail2fa-app-code', await alice.phone.next());
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create app password' }).click()]);
   const pw = (await page.locator('#mail2fa-app-password').textContent()).trim();
   assert.match(pw, /^[a-z]{4}(-[a-z]{4}){4}$/);
@@ -185,6 +328,22 @@ test('app password: created and shown once, its argon2id hash in the database, r
   });
   assert.equal(verified, 'yes', 'the stored hash verifies the shown password (as Dovecot will)');
   await page.screenshot({ path: artifact('settings-app-password.png'), fullPage: true });
+  // A policy that no longer allows app passwords: the next write projects none to Dovecot
+  // (record.projection), though the record keeps the entry until it is revoked.
+  setOverrides(env, { mail2fa_policy_rules: [
+    { match: 'alice', policy: { methods: ['totp', 'backup_code', 'trusted_device'] } },
+    { match: ['grace', '@required.example'], policy: { mode: 'required' } },
+  ] });
+  try {
+    const other = await loginWithCode(env, 'alice', await alice.phone.next());
+    assert.equal(other.outcome, 'inbox');
+    await other.b.close();
+    assert.equal(sql(env, 'SELECT id FROM mail2fa_app_passwords WHERE username = ?', ['alice']).length, 0,
+      'without app_password in the policy the projection is empty');
+    assert.equal(JSON.parse(row(env, 'alice').record).app_passwords.length, 1);
+  } finally {
+    setOverrides(env, {});
+  }
   await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
   assert.ok(!(await page.content()).includes(pw), 'the app password is shown once only');
   await Promise.all([page.waitForLoadState('load'),
@@ -202,6 +361,7 @@ test('password change (password plugin) revokes every app password', async () =>
   assert.equal(await submitCode(page, await alice.phone.next()), 'inbox');
   await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
   await page.fill('#mail2fa-app-label', 'Phone');
+  await page.fill('#mail2fa-app-code', await alice.phone.next());
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create app password' }).click()]);
   assert.equal(sql(env, 'SELECT id FROM mail2fa_app_passwords WHERE username = ?', ['alice']).length, 1);
   await page.goto(`${env.URL}?_task=settings&_action=plugin.password`);
@@ -216,20 +376,76 @@ test('password change (password plugin) revokes every app password', async () =>
   await b.close();
 });
 
-test('mail2fa-admin.sh reset → the next login has no second step', async () => {
-  const status = await admin(env, 'status', 'alice');
+test('canonical user name: ALICE and Alice (login_lc 0; Dovecot folds case) get alice\'s second step and record', async () => {
+  setOverrides(env, { login_lc: 0 });
+  try {
+    const rev = Number(row(env, 'alice').rev);
+    const b = await browser();
+    assert.equal(await login(b.page, env, 'ALICE', password('alice')), 'second-factor', 'ALICE is asked for alice\'s code');
+    assert.equal(await submitCode(b.page, await alice.phone.next()), 'inbox');
+    await seesSeeded(b.page, 'alice');
+    await b.close();
+    assert.ok(Number(row(env, 'alice').rev) > rev, 'the accepted step was stored in alice\'s record');
+    const c = await browser();
+    assert.equal(await login(c.page, env, 'Alice', password('alice')), 'second-factor', 'Alice too');
+    await c.close();
+    assert.deepEqual(sql(env, 'SELECT username FROM mail2fa_users WHERE username <> lower(username)'), [],
+      'no record under another spelling');
+    assert.ok(logLines(env, 'mail2fa').some((l) => /second factor accepted for alice from/.test(l)), 'logged under the canonical name');
+  } finally {
+    setOverrides(env, {});
+  }
+});
+
+test('mail2fa-admin.sh reset ALICE acts on alice: record.reset by compare-and-set, the row stays, a stale write cannot land; the next login has no second step', async () => {
+  const status = await admin(env, 'status', 'ALICE');
   assert.equal(status.code, 0, status.stderr);
+  assert.equal(JSON.parse(status.stdout).user, 'alice', 'the admin tool canonicalises the name');
   assert.equal(JSON.parse(status.stdout).state, 'enabled');
-  const r = await admin(env, 'reset', 'alice');
+  const old = row(env, 'alice');
+  const r = await admin(env, 'reset', 'ALICE');
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).reset, true);
+  assert.equal(JSON.parse(r.stdout).user, 'alice');
+  // Changed: the row is no longer deleted; it holds the core's reset record, rev one higher.
+  const now = row(env, 'alice');
+  assert.equal(now.state, 'disabled');
+  assert.equal(Number(now.rev), Number(old.rev) + 1, 'rev goes on from the old one, it never restarts');
+  assert.equal(JSON.parse(now.record).totp ?? null, null, 'no factor left');
+  assert.equal(sql(env, 'SELECT id FROM mail2fa_app_passwords WHERE username = ?', ['alice']).length, 0);
+  const stale = execFileSync('php', [join(REPO, 'tests/e2e/lib/stale-write.php'), 'alice', String(old.rev), old.record], {
+    env: { ...process.env, ROUNDCUBE_CONFIG_DIR: env.CONFIG_DIR }, encoding: 'utf8',
+  });
+  assert.equal(stale.trim(), 'refused', 'a write computed from the record before the reset does not land');
+  assert.deepEqual(row(env, 'alice'), now);
   const b = await browser();
   assert.equal(await login(b.page, env, 'alice'), 'inbox', 'no second step right after reset');
   await seesSeeded(b.page, 'alice');
   await b.close();
   const list = await admin(env, 'list');
   assert.equal(list.code, 0);
-  assert.ok(!JSON.parse(list.stdout).some((u) => u.username === 'alice'));
+  assert.equal(JSON.parse(list.stdout).find((u) => u.username === 'alice').state, 'disabled');
+  const nobody = await admin(env, 'reset', 'Nobody-Here');
+  assert.equal(nobody.code, 0);
+  assert.match(JSON.parse(nobody.stdout).detail, /no such user: nobody-here/);
+});
+
+test('app passwords need 2FA: a user without it gets no create form, a forged create is refused', async () => {
+  const b = await browser();
+  const { page } = b;
+  assert.equal(await login(page, env, 'judy'), 'inbox');
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  assert.equal(await page.getAttribute('#mail2fa-state', 'data-state'), 'disabled');
+  assert.equal(await page.locator('#mail2fa-app-form').count(), 0, 'no create form without 2FA');
+  const token = await page.evaluate(() => window.rcmail.env.request_token);
+  const res = await page.request.post(`${env.URL}?_task=settings&_action=plugin.mail2fa-app-create`, {
+    form: { _token: token, _label: 'planted', _code: '123456' },
+  });
+  assert.match(await res.text(), /Turn on two-factor authentication first/);
+  assert.equal(sql(env, 'SELECT id FROM mail2fa_app_passwords WHERE username = ?', ['judy']).length, 0);
+  const judyRow = row(env, 'judy');
+  assert.ok(!judyRow || (JSON.parse(judyRow.record).app_passwords ?? []).length === 0, 'nor in a record');
+  await b.close();
 });
 
 const dave = { secret: randomSecret().slice(0, 16), codes: ['1234567890', '0987654321'] };
@@ -370,7 +586,11 @@ test('bypass suite: a password-only session gets no mailbox data and changes not
   console.log(`# bypass suite: ${result.requests} requests over ${result.actions} task/actions, none leaked or changed state`);
 });
 
-test('policy "required" (per-user rule): the password leads to enrollment, then to the inbox', async () => {
+test('policy "required" (per-user rule): the password leads to enrollment, then to the inbox; a session that did not enroll itself is not let in', async () => {
+  // A password-only session opened before the owner enrolls elsewhere (item 6 of [harden]).
+  const early = new Client(env.URL);
+  assert.match(await early.login('grace'), /_action=plugin\.mail2fa-login/);
+  const earlyToken = (await early.request('./?_task=mail')).body.match(/name="_token" value="([^"]+)"/)[1];
   const b = await browser();
   const { page } = b;
   assert.equal(await login(page, env, 'grace'), 'enroll', 'a required user without 2FA must enroll first');
@@ -394,6 +614,14 @@ test('policy "required" (per-user rule): the password leads to enrollment, then 
   await seesSeeded(page, 'grace');
   assert.equal(row(env, 'grace').state, 'enabled');
   await b.close();
+  // The early session finishing "enrollment" it never did: refused, still without a mailbox.
+  const done = await early.request('./?_task=login&_action=plugin.mail2fa-enroll-done', {
+    method: 'POST', form: { _token: earlyToken },
+  });
+  assert.ok(!/_task=mail/.test(done.location || ''), 'enroll-done does not complete a session that did not confirm a code');
+  const earlyPeek = await early.request('./?_task=mail&_action=list&_remote=1');
+  assert.equal(earlyPeek.status, 401, 'the early session is still only pending');
+  assert.ok(!earlyPeek.body.includes('Seeded message'));
 });
 
 test('storage driver on SQLite: compare-and-set, insert race, projection in the same transaction', () => {

@@ -257,6 +257,50 @@ final class Core
             'time' => $time, 'record' => $record]);
     }
 
+    /**
+     * A disabled record for an admin reset (every factor, code, device, app password and
+     * pending enrollment removed, rev one above the old one); write it by compare-and-set.
+     * `$record` null: a user without a record.
+     */
+    public function recordReset(?array $record, int $time): array
+    {
+        return $this->call(['op' => 'record.reset', 'time' => $time] + ($record !== null ? ['record' => $record] : []));
+    }
+
+    /**
+     * What the Dovecot passdb may see of a record (`state`, `app_passwords`: none unless 2FA
+     * is enabled and the policy allows app passwords); option `policy`.
+     */
+    public function recordProjection(array $record, array $options = []): array
+    {
+        return $this->call(['op' => 'record.projection', 'record' => $record] + $options);
+    }
+
+    /**
+     * The canonical user name (the record key) of a login name; option `username`
+     * (`case`, `domain`, `default_domain`). Throws `invalid_user` for a name that cannot be one.
+     */
+    public function userCanonical(string $user, array $options = []): string
+    {
+        return $this->call(['op' => 'user.canonical', 'user' => $user] + $options)['user'];
+    }
+
+    /**
+     * The webmail's proof for its IMAP login of a canonical user (`1.<time>.<hmac>`), made
+     * with the secret it shares with the Dovecot passdb.
+     */
+    public function webmailProof(string $secret, string $user, int $time): string
+    {
+        return $this->call(['op' => 'webmail.proof', 'secret' => $secret, 'user' => $user, 'time' => $time])['proof'];
+    }
+
+    /** Checks a webmail proof (`valid`, `reason`); option `max_age` (seconds, default 60). */
+    public function webmailVerify(string $secret, string $user, string $proof, int $time, array $options = []): array
+    {
+        return $this->call(['op' => 'webmail.verify', 'secret' => $secret, 'user' => $user, 'proof' => $proof,
+            'time' => $time] + $options);
+    }
+
     /** A QR code as standalone SVG (`svg`, `version`, `modules`, `ecc`); option `ecc`. */
     public function qrSvg(string $text, array $options = []): array
     {

@@ -21,6 +21,35 @@ export function parseEnv(text) {
   return env;
 }
 
+/**
+ * A local.inc.php snippet: settings from CONFIG_DIR/overrides.json (read on every request,
+ * unlike PHP files, which opcache keeps) replace the environment's while the servers run.
+ */
+export const OVERRIDES_FROM_FILE = `
+if (is_file(__DIR__ . '/overrides.json')) {
+    foreach (json_decode(file_get_contents(__DIR__ . '/overrides.json'), true) as $k => $v) {
+        $config[$k] = $v;
+    }
+}
+`;
+
+/** Replaces settings of a running environment (see OVERRIDES_FROM_FILE); {} restores them. */
+export function setOverrides(env, settings) {
+  const path = join(env.CONFIG_DIR, 'overrides.json');
+  writeFileSync(path, JSON.stringify(settings));
+  execFileSync('chgrp', ['www-data', path]);
+  execFileSync('chmod', ['0640', path]);
+}
+
+/** The lines of a Roundcube log (logs/roundcube/<name>.log), [] before the first one. */
+export function logLines(env, name) {
+  try {
+    return readFileSync(join(env.DIR, 'logs', 'roundcube', `${name}.log`), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
 /** Starts an environment; returns its env (URL, DSN, DIR, ...) and a stop function. */
 export function up({ db = 'sqlite', local = '' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `mail2fa-e2e-${db}-`));

@@ -1,7 +1,8 @@
 <?php
 // The client IP rules of the plugin (mail2fa_engine::client_ip / ip_in) under a Roundcube
-// config: X-Forwarded-For / Client-IP believed only from mail2fa_trusted_proxies; the
-// network allow-list matches IPv4/IPv6 CIDRs. Prints one line per check and "N passed, N failed".
+// config: only the header mail2fa_client_ip_header names (default X-Forwarded-For) is
+// believed, and only from mail2fa_trusted_proxies; Client-IP never; the network allow-list
+// matches IPv4/IPv6 CIDRs. Prints one line per check and "N passed, N failed".
 define('INSTALL_PATH', '/var/lib/roundcube/');
 require_once INSTALL_PATH . 'program/include/clisetup.php';
 require_once '/var/lib/roundcube/plugins/mail2fa/mail2fa_engine.php';
@@ -32,8 +33,23 @@ $check('hops left of the nearest untrusted one do not matter',
     $ip(['REMOTE_ADDR' => '10.0.0.1', 'HTTP_X_FORWARDED_FOR' => 'evil, 198.51.100.7']), '198.51.100.7');
 $check('a malformed hop nearest the proxy falls back to the peer',
     $ip(['REMOTE_ADDR' => '10.0.0.1', 'HTTP_X_FORWARDED_FOR' => '198.51.100.7, evil']), '10.0.0.1');
-$check('Client-IP from a trusted proxy (CIDR)',
-    $ip(['REMOTE_ADDR' => '192.0.2.77', 'HTTP_CLIENT_IP' => '198.51.100.8']), '198.51.100.8');
+// Changed: Client-IP used to be believed from a trusted proxy when X-Forwarded-For was absent
+// (an allow-list bypass and forged fail2ban addresses). Only the named header counts now.
+$check('Client-IP from a trusted proxy is ignored (not the named header)',
+    $ip(['REMOTE_ADDR' => '192.0.2.77', 'HTTP_CLIENT_IP' => '198.51.100.8']), '192.0.2.77');
+$check('Client-IP beside X-Forwarded-For from a trusted proxy: X-Forwarded-For counts',
+    $ip(['REMOTE_ADDR' => '192.0.2.77', 'HTTP_CLIENT_IP' => '198.51.100.8', 'HTTP_X_FORWARDED_FOR' => '203.0.113.50']), '203.0.113.50');
+$rc->config->set('mail2fa_client_ip_header', 'X-Real-IP');
+$check('mail2fa_client_ip_header X-Real-IP: that header is believed from a trusted proxy',
+    $ip(['REMOTE_ADDR' => '10.0.0.1', 'HTTP_X_REAL_IP' => '198.51.100.9', 'HTTP_X_FORWARDED_FOR' => '203.0.113.50']), '198.51.100.9');
+$check('mail2fa_client_ip_header X-Real-IP: X-Forwarded-For is then ignored',
+    $ip(['REMOTE_ADDR' => '10.0.0.1', 'HTTP_X_FORWARDED_FOR' => '203.0.113.50']), '10.0.0.1');
+$check('mail2fa_client_ip_header X-Real-IP: still ignored from an untrusted peer',
+    $ip(['REMOTE_ADDR' => '203.0.113.9', 'HTTP_X_REAL_IP' => '198.51.100.9']), '203.0.113.9');
+$rc->config->set('mail2fa_client_ip_header', '');
+$check("mail2fa_client_ip_header '': no header is believed",
+    $ip(['REMOTE_ADDR' => '10.0.0.1', 'HTTP_X_FORWARDED_FOR' => '203.0.113.50']), '10.0.0.1');
+$rc->config->set('mail2fa_client_ip_header', 'X-Forwarded-For');
 $check('IPv6 proxy range', $ip(['REMOTE_ADDR' => '2001:db8::1', 'HTTP_X_FORWARDED_FOR' => '2001:db9::5']), '2001:db9::5');
 $check('ip_in: v4 CIDR', mail2fa_engine::ip_in('192.0.2.200', ['192.0.2.128/25']), true);
 $check('ip_in: v4 outside CIDR', mail2fa_engine::ip_in('192.0.2.100', ['192.0.2.128/25']), false);
