@@ -186,12 +186,13 @@ export class Mail2fa {
   }
 
   /**
-   * The user's 2FA state: `{state: 'disabled'|'pending'|'enabled', ...}` (record.status).
+   * The user's 2FA state: `{state: 'disabled'|'pending'|'enabled', retry_after, ...}` (record.status).
    * A record that does not open (wrong keys, copied from another user) throws; never "off".
    */
   async status(user) {
     user = this.canonicalUser(user);
-    return recordStatus({ ...this.#context(user), record: await this.#current(user) });
+    // With the time, the core also says how long a lock still lasts (`retry_after`).
+    return recordStatus({ ...this.#context(user), record: await this.#current(user), time: this.#time() });
   }
 
   #loginResult(d) {
@@ -233,9 +234,10 @@ export class Mail2fa {
    * until `verifyLogin` says ok — or, with `enroll_required`, only the enrollment pages.
    * `forgetDevice`: delete the device cookie. `pendingExpiresAt` (Unix seconds): the second
    * step ends then (sign the pending session out); `trustDays`: offer "trust this browser for
-   * N days" only when > 0. ANY core error (a record that does not open or parse, a name the
-   * core refuses, a bad policy, a lost race) fails closed: `required: true`, `ok: false`,
-   * with `error` naming why (for logs; an admin reset is the way back from a broken record).
+   * N days" only when > 0. ANY error (a record that does not open or parse, a name the
+   * core refuses, a bad policy, a lost race, a storage that throws: `host_error`) fails
+   * closed: `required: true`, `ok: false`, with `error` naming why (for logs; an admin reset
+   * is the way back from a broken record).
    */
   async beginLogin(user, { deviceToken } = {}) {
     const factor = deviceToken ? { type: 'trusted_device', value: String(deviceToken) } : null;
@@ -243,10 +245,10 @@ export class Mail2fa {
       const result = await this.#decide(this.canonicalUser(user), factor);
       return { required: !(result.verdict === 'ok' || result.verdict === 'not_required'), ...result };
     } catch (error) {
-      if (error instanceof Mail2faError) {
-        return { required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: error.code, trustDays: 0, pendingExpiresAt: null };
-      }
-      throw error;
+      // Fail closed on everything, a storage that throws included (docs/hosts.md §5): there is
+      // no error for which a 2FA user gets in.
+      const code = error instanceof Mail2faError ? error.code : 'host_error';
+      return { required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: code, trustDays: 0, pendingExpiresAt: null };
     }
   }
 

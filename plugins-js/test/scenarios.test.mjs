@@ -1,0 +1,31 @@
+// The host scenarios (tests/scenarios/) against this package's Mail2fa class: each step's
+// expectations, then the whole transcript — every result and every stored record, as text —
+// against the committed one, which the PHP service (plugins-php/host-tests/ScenariosTest.php)
+// must match too. A difference in a record is a difference between the hosts or in the core.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as lib from '../node.js';
+import { loadExpected, loadScenario, runScenario, scenarioFiles } from '../../tests/scenarios/run.mjs';
+
+const files = scenarioFiles();
+
+test('there are scenarios and each has a committed transcript', () => {
+  assert.ok(files.length >= 10, `only ${files.length} scenarios`);
+  for (const file of files) assert.ok(loadExpected(loadScenario(file).name).steps.length > 0);
+});
+
+for (const file of files) {
+  const scenario = loadScenario(file);
+  test(`scenario ${scenario.name}`, async () => {
+    const { transcript, failures } = await runScenario(scenario, lib);
+    assert.deepEqual(failures, [], 'the scenario\'s expectations');
+    const expected = loadExpected(scenario.name);
+    assert.equal(transcript.steps.length, expected.steps.length, 'steps in the transcript');
+    for (const [i, step] of transcript.steps.entries()) {
+      // Compared as text: the same keys in the same order, records byte for byte.
+      assert.equal(JSON.stringify(step), JSON.stringify(expected.steps[i]),
+        `${scenario.name} step ${i} differs from expected/${scenario.name}.json (recorded with module ${expected.module_sha256}; ` +
+        'if the core changed on purpose: node tests/scenarios/record.mjs, then review the diff)');
+    }
+  });
+}

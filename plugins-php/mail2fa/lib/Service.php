@@ -1,0 +1,629 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Mail2fa;
+
+/**
+ * Two-factor authentication for one site, over a pluggable Storage: the PHP twin of the npm
+ * package's `Mail2fa` class (plugins-js/lib/server.js). Same method names, same options, same
+ * results (arrays with the JS objects' keys, in the same order; `null` where JS leaves a
+ * value undefined), the same compare-and-set retry rule and the same calls to the core with
+ * the same time and entropy — so both hosts store byte-identical records
+ * (tests/scenarios/ proves it). Every decision is the core's; this class supplies time,
+ * entropy, keys, policy and the stored record, and stores what the core returns.
+ *
+ *     $mfa = new \Mail2fa\Service(['keys' => $keys, 'storage' => $storage]);
+ *     $begin = $mfa->beginLogin($login);           // after the password check
+ *     if ($begin['required']) { ... $mfa->verifyLogin($login, $code) ... }
+ */
+final class Service
+{
+    /** The compare-and-set retry rule of docs/hosts.md §2 (the JS class uses the same numbers). */
+    private const MAX_ATTEMPTS = 8;
+    private const BACKOFF_US = [1000, 20000];
+
+    private const OPTIONS = ['keys', 'storage', 'issuer', 'window', 'policy', 'username', 'now', 'random', 'core'];
+
+    private Core $core;
+    private Storage $storage;
+    /** @var list<array{id: string, key: string}> */
+    private array $keys;
+    private ?string $issuer;
+    private ?int $window;
+    private ?array $policy;
+    private ?array $username;
+    /** @var callable(): (int|float) Unix seconds */
+    private $now;
+    /** @var callable(int): string random bytes */
+    private $random;
+
+    /**
+     * Options (as in JS):
+     * - `keys` (required): the site keyring `[['id' => …, 'key' => …], …]`, current key first;
+     * - `storage` (required): a Storage (MemoryStorage, the plugin's SQL driver, yours);
+     * - `issuer`: shown in authenticator apps; `window`: TOTP steps accepted either side of now;
+     * - `policy`: the site policy (docs/ops.md), passed to the core;
+     * - `username`: the user.canonical rule (`case`, `domain`, `default_domain`);
+     * - `now`: a callable returning Unix **seconds** (PHP's unit; JS's `now` returns
+     *   milliseconds), default `time()`;
+     * - `random`: a callable `fn(int $length): string` returning random bytes, default
+     *   `random_bytes` (tests inject a fixed stream);
+     * - `core`: an open Core (PHP only: JS has one module per process), default Core::open().
+     */
+    public function __construct(array $options)
+    {
+        $unknown = array_diff(array_keys($options), self::OPTIONS);
+        if ($unknown) {
+            throw new Error('invalid_field', 'unknown Service option(s): ' . implode(', ', $unknown));
+        }
+        $keys = $options['keys'] ?? null;
+        if (!is_array($keys) || $keys === [] || !array_is_list($keys)) {
+            throw new Error('missing_field', "Service needs keys: [['id' => …, 'key' => …]] (current key first)");
+        }
+        if (!(($options['storage'] ?? null) instanceof Storage)) {
+            throw new Error('missing_field', 'Service needs a storage implementing Mail2fa\Storage (get, compareAndSet)');
+        }
+        // Only id and key go to the core, like JS's keys.map(({id, key}) => ({id, key})).
+        $this->keys = array_map(static fn ($k) => ['id' => $k['id'] ?? null, 'key' => $k['key'] ?? null], $keys);
+        $this->storage = $options['storage'];
+        $this->issuer = $options['issuer'] ?? null;
+        $this->window = $options['window'] ?? null;
+        $this->policy = $options['policy'] ?? null;
+        $this->username = $options['username'] ?? null;
+        $this->now = $options['now'] ?? static fn (): int => time();
+        $this->random = $options['random'] ?? static fn (int $n): string => random_bytes($n);
+        $this->core = $options['core'] ?? Core::open();
+    }
+
+    // ---- the core, time, entropy ------------------------------------------------------------
+
+    /** One core op; the response without `ok` (as JS's typed functions return it). */
+    private function op(string $op, array $fields): array
+    {
+        $response = $this->core->call(['op' => $op] + $fields);
+        unset($response['ok']);
+
+        return $response;
+    }
+
+    private function time(): int
+    {
+        return (int) floor(($this->now)());
+    }
+
+    private function entropy(): string
+    {
+        $bytes = ($this->random)(32);
+        if (!is_string($bytes) || strlen($bytes) !== 32) {
+            throw new Error('no_entropy', 'mail2fa: the random source did not return 32 bytes');
+        }
+
+        return base64_encode($bytes);
+    }
+
+    /** An empty PHP array encodes as [], but these fields are JSON objects. */
+    private static function object(array $value): array|\stdClass
+    {
+        return $value === [] ? new \stdClass() : $value;
+    }
+
+    private function context(string $user): array
+    {
+        return ['user' => $user, 'keys' => $this->keys];
+    }
+
+    private function windowField(): array
+    {
+        return $this->window === null ? [] : ['window' => $this->window];
+    }
+
+    private function policyField(): array
+    {
+        return $this->policy === null ? [] : ['policy' => self::object($this->policy)];
+    }
+
+    /** A proof (a current factor) for a security change: `['method' => 'totp'|'backup_code', 'code' => …]`. */
+    private function proofField(mixed $proof): array
+    {
+        if ($proof === null) {
+            return [];
+        }
+        if (!is_array($proof) || ($proof !== [] && array_is_list($proof))) {
+            throw new Error('invalid_field', "proof must be ['method' => 'totp'|'backup_code', 'code' => …]");
+        }
+
+        return ['proof' => [
+            'method' => array_key_exists('method', $proof) ? $proof['method'] : 'totp',
+            'code' => (string) ($proof['code'] ?? ''),
+        ]];
+    }
+
+    /** The core's `fresh` outcome with JS's key names (null when the op needed no proof). */
+    private static function fresh(?array $fresh): ?array
+    {
+        if (!$fresh) {
+            return null;
+        }
+
+        return [
+            'accepted' => ($fresh['accepted'] ?? null) === true,
+            'method' => $fresh['method'] ?? null,
+            'reason' => $fresh['reason'] ?? null,
+            'retryAfter' => $fresh['retry_after'] ?? null,
+        ];
+    }
+
+    /**
+     * Runs `$step(record, stored)` (a core call) and stores the record it returns by
+     * compare-and-set; when another request won the race, waits a random 1–20 ms, reads again
+     * and lets the core decide again on the newer record (never re-stores the old answer).
+     * A user without a row gets the core's empty record (record.new), written only once the
+     * core changed it (rev > 0), so users without 2FA cost no writes. `$user` is canonical.
+     */
+    private function update(string $user, callable $step): array
+    {
+        for ($attempt = 0; $attempt < self::MAX_ATTEMPTS; $attempt++) {
+            if ($attempt > 0) {
+                usleep(random_int(self::BACKOFF_US[0], self::BACKOFF_US[1]));
+            }
+            $row = $this->storage->get($user);
+            $current = $row !== null ? $row['record'] : $this->op('record.new', ['time' => $this->time()])['record'];
+            $result = $step($current, $row !== null);
+            $next = $result['record'] ?? null;
+            $changed = is_array($next)
+                && ($row !== null ? ($next['rev'] ?? null) !== ($row['record']['rev'] ?? null) : ($next['rev'] ?? 0) > 0);
+            if (!$changed) {
+                return $result;
+            }
+            if ($this->storage->compareAndSet($user, $row !== null ? $row['version'] : null, $next)) {
+                return $result;
+            }
+        }
+
+        throw new Error('conflict', 'mail2fa: the record kept changing during the update; try again');
+    }
+
+    /** The stored record, or a new empty one from the core. */
+    private function current(string $user): array
+    {
+        $row = $this->storage->get($user);
+
+        return $row !== null ? $row['record'] : $this->op('record.new', ['time' => $this->time()])['record'];
+    }
+
+    // ---- users ------------------------------------------------------------------------------
+
+    /**
+     * The canonical user name (core op user.canonical): 'ALICE' and 'alice' are one record.
+     * Every public method keys its storage row and every core call on this name only.
+     */
+    public function canonicalUser(string $user): string
+    {
+        return $this->op('user.canonical', ['user' => $user]
+            + ($this->username === null ? [] : ['username' => self::object($this->username)]))['user'];
+    }
+
+    /**
+     * The user's 2FA state (record.status). A record that does not open (wrong keys, copied
+     * from another user) throws; never "off".
+     */
+    public function status(string $user): array
+    {
+        $user = $this->canonicalUser($user);
+
+        // With the time, the core also says how long a lock still lasts (`retry_after`).
+        return $this->op('record.status', $this->context($user) + ['record' => $this->current($user), 'time' => $this->time()]);
+    }
+
+    // ---- login ------------------------------------------------------------------------------
+
+    private static function loginResult(array $d): array
+    {
+        return [
+            'ok' => ($d['verdict'] ?? null) === 'ok',
+            'verdict' => $d['verdict'] ?? null,
+            'reason' => $d['reason'] ?? null,
+            'retryAfter' => $d['retry_after'] ?? null,
+            'method' => $d['method'] ?? null,
+            'methods' => $d['methods'] ?? null,
+            'state' => $d['state'] ?? null,
+            'enrollBy' => $d['enroll_by'] ?? null,
+            'backupCodesRemaining' => $d['backup_codes_remaining'] ?? null,
+            'deviceId' => $d['device_id'] ?? null,
+            'deviceToken' => $d['device_token'] ?? null,
+            'deviceExpiresAt' => $d['device_expires_at'] ?? null,
+            'forgetDevice' => $d['forget_device'] ?? null,
+            'trustDays' => $d['trust_days'] ?? 0,
+            'pendingExpiresAt' => $d['pending_expires_at'] ?? null,
+        ];
+    }
+
+    /** One login.decide step under compare-and-set (the limiter's count is in the record). */
+    private function decide(string $user, ?array $factor, bool $trustDevice = false, ?string $userAgent = null): array
+    {
+        // Entropy for the device token is drawn once per request, before the retries (as in JS).
+        $trust = $trustDevice
+            ? ['trust_device' => true, 'entropy' => $this->entropy()] + ($userAgent === null ? [] : ['user_agent' => $userAgent])
+            : [];
+        $decision = $this->update($user, fn (array $record): array => $this->op('login.decide', $this->context($user)
+            + ['record' => $record, 'time' => $this->time(), 'factor' => $factor]
+            + $this->windowField() + $this->policyField() + $trust));
+
+        return self::loginResult($decision);
+    }
+
+    /**
+     * Call once the password is correct, with the device cookie if there is one (option
+     * `deviceToken`). `required: false` lets the login through (`not_required`, or `ok` for a
+     * trusted device); otherwise serve nothing of the mailbox until verifyLogin says ok — or,
+     * with `enroll_required`, only the enrollment pages. `pendingExpiresAt`: end the second
+     * step then; `trustDays` > 0: offer "trust this browser". ANY failure (a record that does
+     * not open, a name the core refuses, a storage error, a lost race) holds the login
+     * (docs/hosts.md §5): `required: true`, `ok: false`, `error` naming why, for the log.
+     */
+    public function beginLogin(string $user, array $options = []): array
+    {
+        $token = $options['deviceToken'] ?? null;
+        $factor = ($token !== null && $token !== '') ? ['type' => 'trusted_device', 'value' => (string) $token] : null;
+        try {
+            $result = $this->decide($this->canonicalUser($user), $factor);
+        } catch (\Throwable $e) {
+            // Fail closed: there is no error for which a 2FA user gets in.
+            return ['required' => true, 'ok' => false, 'verdict' => 'factor_required', 'state' => 'enabled',
+                'error' => $e instanceof Error ? $e->errorCode : 'host_error', 'trustDays' => 0, 'pendingExpiresAt' => null];
+        }
+
+        return ['required' => !($result['verdict'] === 'ok' || $result['verdict'] === 'not_required')] + $result;
+    }
+
+    /**
+     * Decides a submitted second factor (login.decide): a TOTP code, or with option `method`
+     * 'backup_code' a backup code. `ok: true` lets the login through; `wrong` asks again,
+     * `locked` means wait `retryAfter` seconds; `reason` is for logs only. With option
+     * `trustDevice` (and `userAgent`) an accepted factor also returns a `deviceToken` for an
+     * HttpOnly, Secure, SameSite cookie (never log it).
+     */
+    public function verifyLogin(string $user, string $code, array $options = []): array
+    {
+        $method = $options['method'] ?? 'totp';
+        if ($method !== 'totp' && $method !== 'backup_code') {
+            throw new Error('invalid_field', "method must be 'totp' or 'backup_code'");
+        }
+        $userAgent = isset($options['userAgent']) ? (string) $options['userAgent'] : null;
+
+        return $this->decide($this->canonicalUser($user), ['type' => $method, 'value' => $code],
+            ($options['trustDevice'] ?? false) === true, $userAgent);
+    }
+
+    // ---- enrollment -------------------------------------------------------------------------
+
+    /**
+     * Starts (or restarts) an enrollment: `uri`, `qr` (SVG), `secret`, `params`; show them
+     * once, never log them. Options `account`, `issuer`, `algorithm`, `digits`, `period`, and
+     * `proof` — required by the core when an enabled authenticator would be replaced; `ok:
+     * false` with `fresh.reason` when it was refused (nothing started).
+     */
+    public function enroll(string $user, array $options = []): array
+    {
+        $user = $this->canonicalUser($user);
+        $fields = array_filter([
+            'account' => $options['account'] ?? null,
+            'issuer' => array_key_exists('issuer', $options) ? $options['issuer'] : $this->issuer,
+            'algorithm' => $options['algorithm'] ?? null,
+            'digits' => $options['digits'] ?? null,
+            'period' => $options['period'] ?? null,
+        ], static fn ($v) => $v !== null);
+        $proof = $options['proof'] ?? null;
+        $result = $this->update($user, fn (array $record): array => $this->op('totp.enroll', $this->context($user)
+            + $fields + $this->proofField($proof) + $this->policyField()
+            + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]));
+        $fresh = self::fresh($result['fresh'] ?? null);
+        if ($fresh !== null && !$fresh['accepted']) {
+            return ['ok' => false, 'fresh' => $fresh, 'state' => $result['state'] ?? null];
+        }
+        // QR code and display parameters from the same core, so the page needs no WebAssembly.
+        $params = $this->op('otpauth.parse', ['uri' => $result['uri']]);
+        unset($params['secret']);
+
+        return ['ok' => true, 'uri' => $result['uri'], 'secret' => $result['secret'],
+            'qr' => $this->op('qr.svg', ['text' => $result['uri']])['svg'], 'params' => $params,
+            'state' => $result['state'], 'fresh' => $fresh];
+    }
+
+    /**
+     * Confirms the pending enrollment with the first code from the app: `ok`, `reason`,
+     * `state`; once confirmed also the first `backupCodes` (when the policy allows them; show
+     * once) and what the core removed because this is the first factor
+     * (`revokedAppPasswords`, `revokedDevices`).
+     */
+    public function confirm(string $user, string $code): array
+    {
+        $user = $this->canonicalUser($user);
+        $result = $this->update($user, fn (array $record): array => $this->op('totp.activate', $this->context($user)
+            + ['record' => $record, 'code' => $code, 'time' => $this->time(), 'entropy' => $this->entropy()]
+            + $this->windowField() + $this->policyField()));
+        $confirmed = ['ok' => $result['activated'] ?? null, 'reason' => $result['reason'] ?? null, 'state' => $result['state'] ?? null];
+        if (($result['activated'] ?? false) === true) {
+            if (is_array($result['backup_codes'] ?? null)) {
+                $confirmed['backupCodes'] = $result['backup_codes'];
+            }
+            $confirmed['revokedAppPasswords'] = $result['revoked_app_passwords'] ?? 0;
+            $confirmed['revokedDevices'] = $result['revoked_devices'] ?? 0;
+        }
+
+        return $confirmed;
+    }
+
+    /** Drops an unfinished enrollment; an enabled factor stays. */
+    public function cancelEnrollment(string $user): array
+    {
+        $user = $this->canonicalUser($user);
+        $result = $this->update($user, fn (array $record): array => $this->op('totp.cancel',
+            ['record' => $record, 'time' => $this->time()]));
+
+        return ['state' => $result['state'] ?? null];
+    }
+
+    /**
+     * Turns TOTP off (with its backup codes, trusted devices and app passwords) with a current
+     * code, or with option `method` 'backup_code' an unused backup code, under the limiter.
+     */
+    public function disable(string $user, string $code, array $options = []): array
+    {
+        $user = $this->canonicalUser($user);
+        $method = $options['method'] ?? 'totp';
+        $result = $this->update($user, fn (array $record): array => $this->op('totp.disable', $this->context($user)
+            + ['record' => $record, 'code' => $code, 'method' => $method, 'time' => $this->time()]
+            + $this->windowField() + $this->policyField()));
+        $disabled = $result['disabled'] ?? null;
+
+        return ['ok' => $disabled, 'reason' => $result['reason'] ?? null, 'retryAfter' => $result['retry_after'] ?? null,
+            'state' => $result['state'] ?? null,
+            'revokedAppPasswords' => $disabled ? ($result['revoked_app_passwords'] ?? 0) : 0];
+    }
+
+    /** Takes over an existing key (otpauth URI) as the enabled factor; option `replace`. */
+    public function importUri(string $user, string $uri, array $options = []): array
+    {
+        $user = $this->canonicalUser($user);
+        $replace = $options['replace'] ?? false;
+        $result = $this->update($user, fn (array $record): array => $this->op('totp.import', $this->context($user)
+            + ['uri' => $uri, 'replace' => $replace, 'record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]));
+
+        return ['state' => $result['state'] ?? null];
+    }
+
+    /**
+     * Imports twofactor_gauthenticator prefs (`from` 'gauthenticator', `prefs`) or kolab_2fa's
+     * blob (`from` 'kolab', `blob`): `totp`, `backupCodes`, `notImported`, `state`.
+     */
+    public function importLegacy(string $user, array $options): array
+    {
+        $user = $this->canonicalUser($user);
+        $from = $options['from'] ?? null;
+        $ops = ['gauthenticator' => ['import.gauthenticator', 'prefs'], 'kolab' => ['import.kolab', 'blob']];
+        if (!is_string($from) || !isset($ops[$from])) {
+            throw new Error('invalid_field', "from must be 'gauthenticator' or 'kolab'");
+        }
+        [$op, $field] = $ops[$from];
+        $value = $options[$field] ?? null;
+        $data = [$field => is_array($value) ? self::object($value) : $value];
+        $replace = $options['replace'] ?? false;
+        $result = $this->update($user, fn (array $record): array => $this->op($op, $this->context($user) + $data
+            + ['record' => $record, 'replace' => $replace, 'time' => $this->time(), 'entropy' => $this->entropy()]));
+
+        return ['totp' => $result['totp'] ?? null, 'backupCodes' => $result['backup_codes'] ?? null,
+            'notImported' => $result['not_imported'] ?? null, 'state' => $result['state'] ?? null];
+    }
+
+    /** The enabled factor as an otpauth URI (moving it to another app). Treat it as a password. */
+    public function exportUri(string $user): string
+    {
+        $user = $this->canonicalUser($user);
+
+        return $this->op('totp.export', $this->context($user) + ['record' => $this->current($user)])['uri'];
+    }
+
+    /** Re-seals the user's record under the current (first) key: `resealed`. */
+    public function rotateKey(string $user): array
+    {
+        $user = $this->canonicalUser($user);
+        $result = $this->update($user, fn (array $record): array => $this->op('record.rotate_key', $this->context($user)
+            + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]));
+
+        return ['resealed' => $result['resealed'] ?? null];
+    }
+
+    // ---- backup codes -----------------------------------------------------------------------
+
+    /**
+     * A new set of backup codes (the old ones stop working), only with option `proof`, a
+     * current factor: `ok`, `codes`, `remaining`, `fresh`. Option `count`.
+     */
+    public function generateBackupCodes(string $user, array $options = []): array
+    {
+        $user = $this->canonicalUser($user);
+        $proof = $options['proof'] ?? null;
+        $count = isset($options['count']) ? ['count' => $options['count']] : [];
+        $result = $this->update($user, fn (array $record): array => $this->op('backup.generate', $this->context($user)
+            + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]
+            + $this->policyField() + $this->windowField() + $this->proofField($proof) + $count));
+        $fresh = self::fresh($result['fresh'] ?? null);
+        if ($fresh !== null && !$fresh['accepted']) {
+            return ['ok' => false, 'codes' => null, 'remaining' => $result['remaining'] ?? null, 'fresh' => $fresh];
+        }
+
+        return ['ok' => true, 'codes' => $result['codes'] ?? null, 'remaining' => $result['remaining'] ?? null, 'fresh' => $fresh];
+    }
+
+    /** Checks and consumes a backup code outside a login (re-authentication), under the limiter. */
+    public function verifyBackupCode(string $user, string $code): array
+    {
+        $user = $this->canonicalUser($user);
+        $result = $this->update($user, fn (array $record): array => $this->op('backup.verify', $this->context($user)
+            + ['record' => $record, 'code' => $code, 'time' => $this->time()] + $this->policyField()));
+
+        return ['ok' => $result['accepted'] ?? null, 'reason' => $result['reason'] ?? null,
+            'retryAfter' => $result['retry_after'] ?? null, 'remaining' => $result['remaining'] ?? null];
+    }
+
+    /** `remaining`, `issued`, `created_at`, `last_used_at` of the user's backup codes. */
+    public function backupCodesStatus(string $user): array
+    {
+        $user = $this->canonicalUser($user);
+
+        return $this->op('backup.status', ['record' => $this->current($user)]);
+    }
+
+    // ---- app passwords ----------------------------------------------------------------------
+
+    /**
+     * A new app password for a mail client: `ok`, `password` (show once), `id`, `fresh`. Only
+     * with 2FA on (else `not_enabled`) and option `proof`, a current factor.
+     */
+    public function createAppPassword(string $user, string $label, array $options = []): array
+    {
+        $user = $this->canonicalUser($user);
+        $proof = $options['proof'] ?? null;
+        $result = $this->update($user, fn (array $record): array => $this->op('app_password.create', $this->context($user)
+            + ['record' => $record, 'label' => $label, 'time' => $this->time(), 'entropy' => $this->entropy()]
+            + $this->policyField() + $this->windowField() + $this->proofField($proof)));
+        $fresh = self::fresh($result['fresh'] ?? null);
+        if ($fresh !== null && !$fresh['accepted']) {
+            return ['ok' => false, 'password' => null, 'id' => null, 'fresh' => $fresh];
+        }
+
+        return ['ok' => true, 'password' => $result['password'] ?? null, 'id' => $result['id'] ?? null, 'fresh' => $fresh];
+    }
+
+    /** `[['id', 'label', 'created_at', 'last_used_at', 'phc'], …]`. */
+    public function listAppPasswords(string $user): array
+    {
+        $user = $this->canonicalUser($user);
+
+        return $this->op('app_password.list', ['record' => $this->current($user)])['app_passwords'];
+    }
+
+    /** Whether `$password` is one of the user's app passwords (IMAP/SMTP login): `ok`, `id`. */
+    public function verifyAppPassword(string $user, string $password): array
+    {
+        $user = $this->canonicalUser($user);
+        $result = $this->update($user, fn (array $record): array => $this->op('app_password.verify',
+            ['record' => $record, 'password' => $password, 'time' => $this->time()] + $this->policyField()));
+
+        return ['ok' => $result['valid'] ?? null, 'id' => $result['id'] ?? null];
+    }
+
+    /**
+     * What a Dovecot passdb may see of the user (record.projection): `state`, `appPasswords`
+     * — empty unless 2FA is on and the policy allows app passwords.
+     */
+    public function projection(string $user): array
+    {
+        $user = $this->canonicalUser($user);
+        $result = $this->op('record.projection', ['record' => $this->current($user)] + $this->policyField());
+
+        return ['state' => $result['state'] ?? null, 'appPasswords' => $result['app_passwords'] ?? null];
+    }
+
+    /** Revokes one app password; false when there was none with that id. */
+    public function revokeAppPassword(string $user, string $id): bool
+    {
+        $user = $this->canonicalUser($user);
+
+        return $this->update($user, fn (array $record): array => $this->op('app_password.revoke',
+            ['record' => $record, 'id' => $id, 'time' => $this->time()]))['revoked'];
+    }
+
+    /** Revokes every app password; the count. */
+    public function revokeAllAppPasswords(string $user): int
+    {
+        $user = $this->canonicalUser($user);
+
+        return $this->update($user, fn (array $record): array => $this->op('app_password.revoke_all',
+            ['record' => $record, 'time' => $this->time()]))['revoked'];
+    }
+
+    /** The main password changed: every app password and trusted device is revoked. */
+    public function passwordChanged(string $user): array
+    {
+        $user = $this->canonicalUser($user);
+        $result = $this->update($user, fn (array $record): array => $this->op('password.changed',
+            ['record' => $record, 'time' => $this->time()]));
+
+        return ['revokedAppPasswords' => $result['revoked_app_passwords'] ?? null,
+            'revokedDevices' => $result['revoked_devices'] ?? null];
+    }
+
+    // ---- trusted devices --------------------------------------------------------------------
+
+    /**
+     * Trusts the current device from an authenticated session, only with option `proof` (a
+     * device token is a factor): `ok`, `token`, `id`, `expiresAt`, `fresh`. Option `userAgent`.
+     */
+    public function trustDevice(string $user, array $options = []): array
+    {
+        $user = $this->canonicalUser($user);
+        $proof = $options['proof'] ?? null;
+        $agent = isset($options['userAgent']) ? ['user_agent' => (string) $options['userAgent']] : [];
+        $result = $this->update($user, fn (array $record): array => $this->op('device.trust', $this->context($user)
+            + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]
+            + $this->policyField() + $this->windowField() + $this->proofField($proof) + $agent));
+        $fresh = self::fresh($result['fresh'] ?? null);
+        if ($fresh !== null && !$fresh['accepted']) {
+            return ['ok' => false, 'token' => null, 'id' => null, 'expiresAt' => null, 'fresh' => $fresh];
+        }
+
+        return ['ok' => true, 'token' => $result['token'] ?? null, 'id' => $result['id'] ?? null,
+            'expiresAt' => $result['expires_at'] ?? null, 'fresh' => $fresh];
+    }
+
+    /** `[['id', 'label', 'created_at', 'last_seen_at', 'expires_at', 'expired'], …]`. */
+    public function listDevices(string $user): array
+    {
+        $user = $this->canonicalUser($user);
+
+        return $this->op('device.list', ['record' => $this->current($user), 'time' => $this->time()])['devices'];
+    }
+
+    /** Forgets one trusted device; false when there was none with that id. */
+    public function revokeDevice(string $user, string $id): bool
+    {
+        $user = $this->canonicalUser($user);
+
+        return $this->update($user, fn (array $record): array => $this->op('device.revoke',
+            ['record' => $record, 'id' => $id, 'time' => $this->time()]))['revoked'];
+    }
+
+    /** Forgets every trusted device (but option `except`, e.g. the current one); the count. */
+    public function revokeAllDevices(string $user, array $options = []): int
+    {
+        $user = $this->canonicalUser($user);
+        $except = isset($options['except']) ? ['except' => $options['except']] : [];
+
+        return $this->update($user, fn (array $record): array => $this->op('device.revoke_all',
+            ['record' => $record, 'time' => $this->time()] + $except))['revoked'];
+    }
+
+    // ---- admin ------------------------------------------------------------------------------
+
+    /**
+     * Admin reset (lost phone and codes): the core's record.reset (every factor, code, device,
+     * app password, pending enrollment and the limiter removed; rev one above the old one),
+     * written by compare-and-set — never a delete — so a request that read the record before
+     * the reset cannot land its write afterwards. False when the user had no record.
+     */
+    public function adminReset(string $user): bool
+    {
+        $user = $this->canonicalUser($user);
+        $had = false;
+        $this->update($user, function (array $record, bool $stored) use (&$had): array {
+            $had = $stored;
+
+            return $stored ? $this->op('record.reset', ['record' => $record, 'time' => $this->time()]) : ['record' => null];
+        });
+
+        return $had;
+    }
+}

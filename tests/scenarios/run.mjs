@@ -1,0 +1,219 @@
+// Runs one host-level scenario (tests/scenarios/*.json, format in README.md) against the npm
+// package's Mail2fa class and returns its transcript: every result and every compare-and-set
+// with the record as stored. The PHP runner (plugins-php/host-tests/ScenarioRunner.php) does
+// the same against Mail2fa\Service; both compare with expected/<name>.json, which
+// record.mjs wrote from this runner. Used by record.mjs and plugins-js/test/scenarios.test.mjs.
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const SCENARIO_DIR = dirname(fileURLToPath(import.meta.url));
+export const EXPECTED_DIR = join(SCENARIO_DIR, 'expected');
+
+/** The public methods a step may call (the same list as the PHP runner's). */
+export const CALLS = [
+  'canonicalUser', 'status', 'beginLogin', 'verifyLogin', 'enroll', 'confirm', 'cancelEnrollment', 'disable',
+  'importUri', 'importLegacy', 'exportUri', 'rotateKey', 'generateBackupCodes', 'verifyBackupCode',
+  'backupCodesStatus', 'createAppPassword', 'listAppPasswords', 'verifyAppPassword', 'projection',
+  'revokeAppPassword', 'revokeAllAppPasswords', 'passwordChanged', 'trustDevice', 'listDevices', 'revokeDevice',
+  'revokeAllDevices', 'adminReset',
+];
+
+/** Every scenario file, sorted by name. */
+export function scenarioFiles() {
+  return readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.json')).sort().map((f) => join(SCENARIO_DIR, f));
+}
+
+export function loadScenario(file) {
+  return { name: basename(file, '.json'), ...JSON.parse(readFileSync(file, 'utf8')) };
+}
+
+/**
+ * The entropy both runners feed their host: SHA-256("mail2fa-scenario/<name>/<k>") for
+ * k = 0, 1, 2, … concatenated, handed out in order. Same bytes, same records.
+ */
+function entropyStream(name) {
+  let buffer = Buffer.alloc(0);
+  let block = 0;
+  return {
+    getRandomValues(array) {
+      while (buffer.length < array.length) {
+        const next = createHash('sha256').update(`mail2fa-scenario/${name}/${block++}`).digest();
+        buffer = Buffer.concat([buffer, next]);
+      }
+      array.set(buffer.subarray(0, array.length));
+      buffer = buffer.subarray(array.length);
+      return array;
+    },
+  };
+}
+
+/**
+ * The storage every host of a scenario shares: a MemoryStorage that logs each
+ * compare-and-set (the record as JSON text, as stored) and can be told to fail.
+ */
+class ScenarioStorage {
+  constructor(inner) {
+    this.inner = inner;
+    this.log = [];
+    this.fault = null;
+    this.beforeCas = null;
+  }
+
+  async get(user) {
+    if (this.fault === 'get_throws') throw new Error('scenario storage: unavailable');
+    return this.inner.get(user);
+  }
+
+  async compareAndSet(user, expected, record) {
+    if (this.beforeCas) {
+      // A concurrent request that wins the race: it runs (and writes) between this request's
+      // read and its compare-and-set.
+      const race = this.beforeCas;
+      this.beforeCas = null;
+      await race();
+    }
+    const wrote = this.fault === 'cas_fails' ? false : await this.inner.compareAndSet(user, expected, record);
+    this.log.push({ user, expected, wrote, record: JSON.stringify(record) });
+    return wrote;
+  }
+}
+
+/** A result as both runners write it: JSON values only, `undefined` as null. */
+function normalise(value) {
+  const text = JSON.stringify(value, (_key, v) => (v === undefined ? null : v));
+  return text === undefined ? null : JSON.parse(text);
+}
+
+/** Whether `actual` has everything `expected` lists (README: $type, $gt, $len). */
+export function matches(actual, expected) {
+  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
+    if ('$type' in expected) return (actual === null ? 'null' : Array.isArray(actual) ? 'array' : typeof actual) === expected.$type;
+    if ('$gt' in expected) return typeof actual === 'number' && actual > expected.$gt;
+    if ('$len' in expected) return Array.isArray(actual) && actual.length === expected.$len;
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
+    return Object.entries(expected).every(([k, v]) => k in actual && matches(actual[k], v));
+  }
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && actual.length === expected.length && expected.every((v, i) => matches(actual[i], v));
+  }
+  return actual === expected;
+}
+
+/**
+ * Runs a scenario with the package `lib` (exports Mail2fa, MemoryStorage, totpCode).
+ * Returns `{transcript, failures}`: failures are the steps whose outcome differs from what
+ * the scenario expects (its `expect`, `expect_error`, `writes`).
+ */
+export async function runScenario(scenario, lib) {
+  const storage = new ScenarioStorage(new lib.MemoryStorage());
+  const random = entropyStream(scenario.name);
+  let clock = scenario.start;
+  const hosts = {};
+  for (const [name, config] of Object.entries(scenario.hosts)) {
+    hosts[name] = new lib.Mail2fa({ ...config, storage, random, now: () => clock * 1000 });
+  }
+  const defaultHost = Object.keys(scenario.hosts)[0];
+  const results = {};
+  const failures = [];
+  const steps = [];
+
+  const resolve = (value, where) => {
+    if (Array.isArray(value)) return value.map((v) => resolve(v, where));
+    if (value === null || typeof value !== 'object') return value;
+    if ('$totp' in value) {
+      const enrolled = labelled(value.$totp, where);
+      const params = enrolled.params ?? {};
+      const period = params.period ?? 30;
+      return lib.totpCode({
+        secret: enrolled.secret, time: clock + (value.steps ?? 0) * period,
+        algorithm: params.algorithm ?? 'SHA1', digits: params.digits ?? 6, period,
+      }).code;
+    }
+    if ('$backup_code' in value) {
+      const issued = labelled(value.$backup_code, where);
+      const codes = issued.backupCodes ?? issued.codes;
+      if (!Array.isArray(codes) || typeof codes[value.index ?? 0] !== 'string') {
+        throw new Error(`${where}: step "${value.$backup_code}" issued no backup code ${value.index ?? 0}`);
+      }
+      return codes[value.index ?? 0];
+    }
+    if ('$ref' in value) {
+      const [label, ...path] = value.$ref.split('.');
+      let v = labelled(label, where);
+      for (const key of path) v = v?.[key];
+      if (v === undefined || v === null) throw new Error(`${where}: ${value.$ref} has no value`);
+      return v;
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, where)]));
+  };
+  const labelled = (label, where) => {
+    if (!(label in results)) throw new Error(`${where}: no earlier step is labelled "${label}" with a result`);
+    return results[label];
+  };
+
+  const invoke = async (step, where) => {
+    if (!CALLS.includes(step.call)) throw new Error(`${where}: unknown call ${step.call}`);
+    const hostName = step.host ?? defaultHost;
+    const host = hosts[hostName];
+    if (!host) throw new Error(`${where}: unknown host ${hostName}`);
+    const args = resolve(step.args ?? [], where);
+    try {
+      return { result: normalise(await host[step.call](step.user, ...args)) };
+    } catch (error) {
+      return { error: typeof error?.code === 'string' ? error.code : 'exception' };
+    }
+  };
+
+  for (const [index, step] of scenario.steps.entries()) {
+    const where = `${scenario.name} step ${index}${step.as ? ` (${step.as})` : ''}`;
+    if (step.at !== undefined) clock = scenario.start + step.at;
+    storage.log = [];
+    storage.fault = step.fault ?? null;
+    let race;
+    if (step.race) storage.beforeCas = async () => {
+      race = await invoke(step.race, `${where} race`);
+    };
+    let outcome;
+    try {
+      outcome = await invoke(step, where);
+    } catch (error) {
+      // A mistake in the scenario itself (unknown call, a reference to nothing): stop here.
+      failures.push(error.message);
+      break;
+    }
+    storage.fault = null;
+    if (step.race && race === undefined) failures.push(`${where}: the race never ran (the step wrote nothing)`);
+    storage.beforeCas = null;
+
+    const entry = { step: index, call: step.call, user: step.user, ...(step.race ? { race: race ?? null } : {}), ...outcome, cas: storage.log };
+    steps.push(entry);
+    if (step.as && outcome.result !== undefined) results[step.as] = outcome.result;
+    if (step.race?.as && race?.result !== undefined) results[step.race.as] = race.result;
+
+    const show = JSON.stringify(outcome);
+    if (step.expect_error !== undefined && outcome.error !== step.expect_error) {
+      failures.push(`${where}: expected error ${step.expect_error}, got ${show}`);
+    }
+    if (step.expect !== undefined && !(outcome.error === undefined && matches(outcome.result, step.expect))) {
+      failures.push(`${where}: expected ${JSON.stringify(step.expect)}, got ${show}`);
+    }
+    if (step.expect === undefined && step.expect_error === undefined && outcome.error !== undefined) {
+      failures.push(`${where}: unexpected error ${outcome.error}`);
+    }
+    if (step.race?.expect !== undefined && !(race?.result !== undefined && matches(race.result, step.race.expect))) {
+      failures.push(`${where}: race expected ${JSON.stringify(step.race.expect)}, got ${JSON.stringify(race)}`);
+    }
+    const writes = storage.log.filter((c) => c.wrote).length;
+    if (step.writes !== undefined && writes !== step.writes) {
+      failures.push(`${where}: expected ${step.writes} write(s), got ${writes}`);
+    }
+  }
+  return { transcript: { scenario: scenario.name, steps }, failures };
+}
+
+/** The committed transcript of a scenario (expected/<name>.json). */
+export function loadExpected(name) {
+  return JSON.parse(readFileSync(join(EXPECTED_DIR, `${name}.json`), 'utf8'));
+}
