@@ -5,13 +5,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as lib from '../node.js';
-import { loadExpected, loadScenario, runScenario, scenarioFiles } from '../../tests/scenarios/run.mjs';
+import { CALLS, loadExpected, loadScenario, runScenario, scenarioFiles } from '../../tests/scenarios/run.mjs';
 
 const files = scenarioFiles();
 
 test('there are scenarios and each has a committed transcript', () => {
   assert.ok(files.length >= 10, `only ${files.length} scenarios`);
   for (const file of files) assert.ok(loadExpected(loadScenario(file).name).steps.length > 0);
+});
+
+test('the runner may call every public method of Mail2fa, and some scenario calls each', () => {
+  const methods = Object.getOwnPropertyNames(lib.Mail2fa.prototype).filter((m) => m !== 'constructor').sort();
+  assert.deepEqual([...CALLS].sort(), methods);
+  const used = new Set();
+  for (const file of files) {
+    for (const step of loadScenario(file).steps) {
+      used.add(step.call);
+      if (step.race) used.add(step.race.call);
+    }
+  }
+  assert.deepEqual(methods.filter((m) => !used.has(m)), []);
 });
 
 for (const file of files) {

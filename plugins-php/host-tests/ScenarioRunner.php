@@ -189,7 +189,8 @@ final class ScenarioRunner
             return $value;
         }
         if (array_key_exists('$totp', $value)) {
-            $enrolled = $this->labelled($value['$totp'], $where);
+            // The secret of an earlier step's result (enroll), or one given here (an imported key).
+            $enrolled = is_array($value['$totp']) ? $value['$totp'] : $this->labelled($value['$totp'], $where);
             $params = $enrolled['params'] ?? [];
             $period = $params['period'] ?? 30;
 

@@ -35,6 +35,62 @@ final class ScenariosTest extends TestCase
         }
     }
 
+    public function testTheServiceHasTheMethodsOfTheJsClassAndTheScenariosCallEach(): void
+    {
+        // The public methods of JS's class Mail2fa, from its source.
+        $js = (string) file_get_contents(TestEnv::root() . '/plugins-js/lib/server.js');
+        $body = substr($js, (int) strpos($js, 'export class Mail2fa'));
+        preg_match_all('/^  (?:async )?([a-z][A-Za-z]*)\(/m', $body, $m);
+        $jsMethods = array_values(array_diff(array_unique($m[1]), ['constructor']));
+        sort($jsMethods);
+
+        $php = array_values(array_filter(
+            array_map(static fn (ReflectionMethod $r) => $r->getName(),
+                (new ReflectionClass(\Mail2fa\Service::class))->getMethods(ReflectionMethod::IS_PUBLIC)),
+            static fn (string $name) => $name !== '__construct'
+        ));
+        sort($php);
+        $this->assertSame($jsMethods, $php, 'Mail2fa\\Service and the JS Mail2fa class have the same public methods');
+
+        $calls = ScenarioRunner::CALLS;
+        sort($calls);
+        $this->assertSame($php, $calls, 'the runner may call every method');
+        $used = [];
+        foreach (ScenarioRunner::files() as $file) {
+            foreach (ScenarioRunner::load($file)['steps'] as $step) {
+                $used[$step['call']] = true;
+                if (isset($step['race'])) {
+                    $used[$step['race']['call']] = true;
+                }
+            }
+        }
+        $this->assertSame([], array_values(array_diff($calls, array_keys($used))), 'methods no scenario calls');
+    }
+
+    public function testTheServiceRefusesAnIncompleteConfiguration(): void
+    {
+        self::$core ??= Core::open(TestEnv::options());
+        $keys = [['id' => 'k1', 'key' => 'AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=']];
+        $storage = new \Mail2fa\MemoryStorage();
+        foreach ([
+            'missing_field' => ['storage' => $storage],
+            'missing_field ' => ['keys' => [], 'storage' => $storage],
+            ' missing_field' => ['keys' => $keys],
+            'invalid_field' => ['keys' => $keys, 'storage' => $storage, 'isuer' => 'typo'],
+        ] as $code => $options) {
+            try {
+                new \Mail2fa\Service($options + ['core' => self::$core]);
+                $this->fail("accepted $code");
+            } catch (\Mail2fa\Error $e) {
+                $this->assertSame(trim($code), $e->errorCode);
+            }
+        }
+        $service = new \Mail2fa\Service(['keys' => $keys, 'storage' => $storage, 'core' => self::$core,
+            'random' => static fn (int $n): string => 'short']);
+        $this->expectExceptionObject(new \Mail2fa\Error('no_entropy', 'mail2fa: the random source did not return 32 bytes'));
+        $service->enroll('alice');
+    }
+
     /** @dataProvider scenarios */
     public function testScenario(string $file): void
     {

@@ -123,7 +123,8 @@ export async function runScenario(scenario, lib) {
     if (Array.isArray(value)) return value.map((v) => resolve(v, where));
     if (value === null || typeof value !== 'object') return value;
     if ('$totp' in value) {
-      const enrolled = labelled(value.$totp, where);
+      // The secret of an earlier step's result (enroll), or one given here (an imported key).
+      const enrolled = typeof value.$totp === 'object' ? value.$totp : labelled(value.$totp, where);
       const params = enrolled.params ?? {};
       const period = params.period ?? 30;
       return lib.totpCode({
