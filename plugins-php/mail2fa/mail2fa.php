@@ -118,9 +118,8 @@ class mail2fa extends rcube_plugin
             $this->rc->output->redirect(['_task' => 'login', '_err' => 'session'], 0, false);
         }
 
-        $json = in_array(self::PENDING_ACTIONS[$action] ?? '', ['enroll-start', 'enroll-confirm', 'enroll-cancel'], true);
-        if (!$json && ($this->rc->output->ajax_call || !empty($_REQUEST['_remote']) || $this->rc->output->get_env('framed')
-            || !($this->rc->output instanceof rcmail_output_html))
+        if ($this->rc->output->ajax_call || !empty($_REQUEST['_remote']) || $this->rc->output->get_env('framed')
+            || !($this->rc->output instanceof rcmail_output_html)
         ) {
             // AJAX and framed requests of a half-logged-in session: nothing but an error.
             http_response_code(401);
