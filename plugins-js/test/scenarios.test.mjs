@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as lib from '../node.js';
-import { CALLS, loadExpected, loadScenario, runScenario, scenarioFiles } from '../../tests/scenarios/run.mjs';
+import { CALLS, loadExpected, loadScenario, moduleSha256, runScenario, scenarioFiles, writeActual } from '../../tests/scenarios/run.mjs';
 
 const files = scenarioFiles();
 
@@ -31,14 +31,15 @@ for (const file of files) {
   const scenario = loadScenario(file);
   test(`scenario ${scenario.name}`, async () => {
     const { transcript, failures } = await runScenario(scenario, lib);
+    writeActual('js', scenario.name, transcript.steps);
     assert.deepEqual(failures, [], 'the scenario\'s expectations');
     const expected = loadExpected(scenario.name);
     assert.equal(transcript.steps.length, expected.steps.length, 'steps in the transcript');
     for (const [i, step] of transcript.steps.entries()) {
       // Compared as text: the same keys in the same order, records byte for byte.
       assert.equal(JSON.stringify(step), JSON.stringify(expected.steps[i]),
-        `${scenario.name} step ${i} differs from expected/${scenario.name}.json (recorded with module ${expected.module_sha256}; ` +
-        'if the core changed on purpose: node tests/scenarios/record.mjs, then review the diff)');
+        `${scenario.name} step ${i} differs from expected/${scenario.name}.json (module ${moduleSha256().slice(0, 12)}; ` +
+        'this run: build/scenarios/js/; if the core changed on purpose: node tests/scenarios/record.mjs, then review the diff)');
     }
   });
 }

@@ -55,6 +55,21 @@ final class ScenarioRunner
         return json_decode((string) file_get_contents(self::dir() . "/expected/$name.json"), true, 512, JSON_THROW_ON_ERROR);
     }
 
+    /**
+     * Leaves this host's transcript in build/scenarios/php/<name>.json, laid out like the JS
+     * runner's build/scenarios/js/<name>.json: equal transcripts are equal files (cmp them).
+     */
+    public static function writeActual(string $name, array $steps): void
+    {
+        $dir = TestEnv::root() . '/build/scenarios/php';
+        if (!is_dir($dir)) {
+            mkdir($dir, 0777, true);
+        }
+        $lines = array_map(static fn ($s) => '    ' . json_encode($s, self::RECORD_JSON), $steps);
+        file_put_contents("$dir/$name.json", "{\n  \"scenario\": " . json_encode($name, self::RECORD_JSON) . ",\n"
+            . "  \"steps\": [\n" . implode(",\n", $lines) . "\n  ]\n}\n");
+    }
+
     private int $clock;
     private string $entropy = '';
     private int $block = 0;

@@ -99,6 +99,7 @@ final class ScenariosTest extends TestCase
         $run = (new ScenarioRunner(self::$core, $scenario))->run();
         $this->assertSame([], $run['failures'], "the scenario's expectations");
 
+        ScenarioRunner::writeActual($scenario['name'], $run['transcript']['steps']);
         $expected = ScenarioRunner::expected($scenario['name']);
         $steps = $run['transcript']['steps'];
         $this->assertCount(count($expected['steps']), $steps, 'steps in the transcript');
@@ -108,7 +109,7 @@ final class ScenariosTest extends TestCase
                 json_encode($expected['steps'][$i], ScenarioRunner::RECORD_JSON | JSON_PRETTY_PRINT),
                 json_encode($step, ScenarioRunner::RECORD_JSON | JSON_PRETTY_PRINT),
                 "{$scenario['name']} step $i: the PHP service differs from the JS host's transcript"
-                . " (recorded with module {$expected['module_sha256']})"
+                . ' (this run: build/scenarios/php/; the JS one: build/scenarios/js/)'
             );
         }
     }

@@ -4,12 +4,14 @@
 // the same against Mail2fa\Service; both compare with expected/<name>.json, which
 // record.mjs wrote from this runner. Used by record.mjs and plugins-js/test/scenarios.test.mjs.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const SCENARIO_DIR = dirname(fileURLToPath(import.meta.url));
 export const EXPECTED_DIR = join(SCENARIO_DIR, 'expected');
+/** Where the runners leave the transcript they got (build/scenarios/js|php/<name>.json, same layout: cmp them). */
+export const ACTUAL_DIR = join(SCENARIO_DIR, '..', '..', 'build', 'scenarios');
 
 /** The public methods a step may call (the same list as the PHP runner's). */
 export const CALLS = [
@@ -217,4 +219,22 @@ export async function runScenario(scenario, lib) {
 /** The committed transcript of a scenario (expected/<name>.json). */
 export function loadExpected(name) {
   return JSON.parse(readFileSync(join(EXPECTED_DIR, `${name}.json`), 'utf8'));
+}
+
+/** A transcript as text: one step per line (small diffs; the PHP runner writes the same bytes). */
+export function formatTranscript(name, steps) {
+  const lines = steps.map((s) => `    ${JSON.stringify(s)}`).join(',\n');
+  return `{\n  "scenario": ${JSON.stringify(name)},\n  "steps": [\n${lines}\n  ]\n}\n`;
+}
+
+/** The sha256 of the module the package runs (make test-js copies dist/ there). */
+export function moduleSha256() {
+  return createHash('sha256').update(readFileSync(join(SCENARIO_DIR, '..', '..', 'plugins-js', 'mail2fa.wasm'))).digest('hex');
+}
+
+/** Leaves this host's transcript in build/scenarios/<host>/<name>.json (for a diff when they differ). */
+export function writeActual(host, name, steps) {
+  const dir = join(ACTUAL_DIR, host);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), formatTranscript(name, steps));
 }
