@@ -93,8 +93,11 @@ test-rust:
 fuzz-smoke:
 	fuzz/smoke.sh
 
+# Every vector through the raw C ABI, then the contract check: the op list, docs/ops.md,
+# the vectors' fields and Core.php's helpers against the types written once in typed.rs.
 test-node: dist/mail2fa.wasm
 	node --test tests/node/
+	node scripts/check-contract.mjs
 
 # The npm package (plugins-js/): vectors through its typed API and the raw ABI, the server
 # flow and storage race, the README example; then the packed tarball installed into a fresh

@@ -158,17 +158,18 @@ final class CoreTest extends TestCase
         $record = $activated['record'];
 
         try {
-            $core->appPasswordCreate(Core::entropy(), $t + 30, 'Phone', ['user' => self::USER, 'keys' => self::KEYS, 'record' => $record]);
+            $core->call(['op' => 'app_password.create', 'user' => self::USER, 'keys' => self::KEYS, 'entropy' => Core::entropy(),
+                'time' => $t + 30, 'record' => $record, 'label' => 'Phone']);
             $this->fail('an app password without a fresh factor');
         } catch (Error $e) {
             $this->assertSame('fresh_factor_required', $e->errorCode);
         }
-        $refused = $core->appPasswordCreate(Core::entropy(), $t + 30, 'Phone', ['user' => self::USER, 'keys' => self::KEYS,
-            'record' => $record, 'proof' => ['method' => 'backup_code', 'code' => 'zzzzz-zzzzz']]);
+        $refused = $core->appPasswordCreate(self::USER, self::KEYS, Core::entropy(), $t + 30, $record, 'Phone',
+            ['method' => 'backup_code', 'code' => 'zzzzz-zzzzz']);
         $this->assertFalse($refused['fresh']['accepted']);
         $this->assertNull($refused['password'] ?? null, 'a refused proof makes no password');
-        $made = $core->appPasswordCreate(Core::entropy(), $t + 30, 'Phone', ['user' => self::USER, 'keys' => self::KEYS,
-            'record' => $refused['record'], 'proof' => ['method' => 'totp', 'code' => $core->totpCode($secret, $t + 30)]]);
+        $made = $core->appPasswordCreate(self::USER, self::KEYS, Core::entropy(), $t + 30, $refused['record'], 'Phone',
+            ['method' => 'totp', 'code' => $core->totpCode($secret, $t + 30)]);
         $this->assertTrue($made['fresh']['accepted']);
         $this->assertTrue(password_verify($made['password'], $made['phc']));
 

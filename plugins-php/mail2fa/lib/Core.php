@@ -232,9 +232,9 @@ final class Core
     }
 
     /** `state`, `rev`, `totp`, `pending`, `key_ids`, `needs_rotation`, … (fails closed on a bad record). */
-    public function recordStatus(string $user, array $keys, array $record): array
+    public function recordStatus(string $user, array $keys, array $record, array $options = []): array
     {
-        return $this->call(['op' => 'record.status', 'user' => $user, 'keys' => $keys, 'record' => $record]);
+        return $this->call(['op' => 'record.status', 'user' => $user, 'keys' => $keys, 'record' => $record] + $options);
     }
 
     /** The record with its secrets decrypted (`plain`), for admin export. */
@@ -316,11 +316,15 @@ final class Core
         return $this->call(['op' => 'login.decide', 'user' => $user, 'keys' => $keys, 'time' => $time] + $options);
     }
 
-    /** A new backup-code set (`codes`: show once); options `count`, `policy`. */
-    public function backupGenerate(string $user, array $keys, string $entropy, int $time, array $record, array $options = []): array
+    /**
+     * A new backup-code set (`codes`: show once) for a fresh factor `$proof` (`['method' => 'totp'|'backup_code',
+     * 'code' => ...]`, judged in `fresh`); options `count`, `policy`, `window`.
+     */
+    public function backupGenerate(string $user, array $keys, string $entropy, int $time, array $record, array $proof,
+        array $options = []): array
     {
         return $this->call(['op' => 'backup.generate', 'user' => $user, 'keys' => $keys, 'entropy' => $entropy,
-            'time' => $time, 'record' => $record] + $options);
+            'time' => $time, 'record' => $record, 'proof' => $proof] + $options);
     }
 
     /** Checks and consumes one backup code; option `policy`. */
@@ -336,10 +340,11 @@ final class Core
     }
 
     /** Trusts the current device (`token`: an HttpOnly cookie, never logged); options `user_agent`, `policy`. */
-    public function deviceTrust(string $user, string $entropy, int $time, array $record, array $options = []): array
+    public function deviceTrust(string $user, array $keys, string $entropy, int $time, array $record, array $proof,
+        array $options = []): array
     {
-        return $this->call(['op' => 'device.trust', 'user' => $user, 'entropy' => $entropy, 'time' => $time,
-            'record' => $record] + $options);
+        return $this->call(['op' => 'device.trust', 'user' => $user, 'keys' => $keys, 'entropy' => $entropy,
+            'time' => $time, 'record' => $record, 'proof' => $proof] + $options);
     }
 
     /** @return array[] the trusted devices; option `time` (fills `expired`) */
@@ -359,11 +364,15 @@ final class Core
         return $this->call(['op' => 'device.revoke_all', 'record' => $record, 'time' => $time] + $options);
     }
 
-    /** A new app password (`password`: show once); options `record`, `policy`. */
-    public function appPasswordCreate(string $entropy, int $time, string $label, array $options = []): array
+    /**
+     * A new app password (`password`: show once) for a user with 2FA on, with a fresh factor `$proof` (judged in
+     * `fresh`); options `policy`, `window`.
+     */
+    public function appPasswordCreate(string $user, array $keys, string $entropy, int $time, array $record, string $label,
+        array $proof, array $options = []): array
     {
-        return $this->call(['op' => 'app_password.create', 'entropy' => $entropy, 'time' => $time,
-            'label' => $label] + $options);
+        return $this->call(['op' => 'app_password.create', 'user' => $user, 'keys' => $keys, 'entropy' => $entropy,
+            'time' => $time, 'record' => $record, 'label' => $label, 'proof' => $proof] + $options);
     }
 
     /** @return array[] the app passwords (`id`, `label`, `created_at`, `last_used_at`, `phc`) */
@@ -372,10 +381,10 @@ final class Core
         return $this->call(['op' => 'app_password.list', 'record' => $record])['app_passwords'];
     }
 
-    public function appPasswordVerify(array $record, string $password, int $time): array
+    public function appPasswordVerify(array $record, string $password, int $time, array $options = []): array
     {
         return $this->call(['op' => 'app_password.verify', 'record' => $record, 'password' => $password,
-            'time' => $time]);
+            'time' => $time] + $options);
     }
 
     public function appPasswordRevoke(array $record, int $time, string $id): array
