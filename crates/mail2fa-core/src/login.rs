@@ -136,13 +136,30 @@ pub fn check_totp(
     time: u64,
     window: u64,
 ) -> Result<Option<&'static str>> {
-    let factor = record
+    let secret = record
         .totp
-        .as_mut()
-        .ok_or_else(|| Error::new(ErrorCode::NotEnabled, "the user has no enabled TOTP factor"))?;
-    let secret = factor.open_secret(keyring, user)?;
+        .as_ref()
+        .ok_or_else(not_enabled)?
+        .open_secret(keyring, user)?;
+    check_totp_opened(record, &secret, code, time, window)
+}
+
+fn not_enabled() -> Error {
+    Error::new(ErrorCode::NotEnabled, "the user has no enabled TOTP factor")
+}
+
+/// [`check_totp`] with the enabled factor's secret already opened (by
+/// [`Record::open_checked`]), so a login check decrypts it once.
+pub fn check_totp_opened(
+    record: &mut Record,
+    secret: &[u8],
+    code: &str,
+    time: u64,
+    window: u64,
+) -> Result<Option<&'static str>> {
+    let factor = record.totp.as_mut().ok_or_else(not_enabled)?;
     match totp::check(
-        &secret,
+        secret,
         &factor.params(),
         code,
         time,
@@ -225,10 +242,11 @@ pub fn reauthenticate(
     if method == ProofMethod::BackupCode {
         policy.require(Method::BackupCode)?;
     }
-    record.check_opens(keyring, user)?;
-    guarded(record, time, &policy.limiter, |r| match method {
-        ProofMethod::Totp => check_totp(r, keyring, user, code, time, window),
-        ProofMethod::BackupCode => check_backup(r, keyring, user, code, time),
+    let secret = record.open_checked(keyring, user)?;
+    guarded(record, time, &policy.limiter, |r| match (method, &secret) {
+        (ProofMethod::Totp, Some(secret)) => check_totp_opened(r, secret, code, time, window),
+        (ProofMethod::Totp, None) => check_totp(r, keyring, user, code, time, window),
+        (ProofMethod::BackupCode, _) => check_backup(r, keyring, user, code, time),
     })
 }
 
@@ -398,7 +416,7 @@ pub fn decide(
     rng: Option<&mut EntropyStream>,
 ) -> Result<Decision> {
     // A record that does not open keeps 2FA required: fail closed, change nothing.
-    record.check_opens(keyring, user)?;
+    let secret = record.open_checked(keyring, user)?;
     let devices_on = policy.allows(Method::TrustedDevice) && policy.device_days > 0;
     // A trust request that cannot be honoured is refused before any factor is checked,
     // so an error never follows a consumed code.
@@ -467,10 +485,14 @@ pub fn decide(
                 d.verdict = Verdict::Wrong;
                 d.reason = Some("method_not_allowed");
             } else {
-                let outcome = guarded(record, time, &policy.limiter, |r| match method {
-                    Method::Totp => check_totp(r, keyring, user, code, time, window),
-                    _ => check_backup(r, keyring, user, code, time),
-                })?;
+                let outcome =
+                    guarded(record, time, &policy.limiter, |r| match (method, &secret) {
+                        (Method::Totp, Some(secret)) => {
+                            check_totp_opened(r, secret, code, time, window)
+                        }
+                        (Method::Totp, None) => check_totp(r, keyring, user, code, time, window),
+                        _ => check_backup(r, keyring, user, code, time),
+                    })?;
                 match outcome {
                     Guarded::Accepted => d.verdict = Verdict::Ok,
                     Guarded::Rejected {

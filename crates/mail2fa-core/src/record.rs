@@ -6,6 +6,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
@@ -136,7 +137,7 @@ pub struct Revoked {
 }
 
 /// A user's record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Record {
     /// Always [`FORMAT`].
     pub format: u64,
@@ -167,6 +168,139 @@ pub struct Record {
     /// Fields written by a newer core of the same format, kept so nothing is lost.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// A key of the record object: a field of [`Record`] or one kept in `extra`.
+enum RecordKey {
+    Format,
+    Rev,
+    CreatedAt,
+    UpdatedAt,
+    Totp,
+    PendingTotp,
+    BackupCodes,
+    AppPasswords,
+    Devices,
+    Limiter,
+    Other(String),
+}
+
+impl RecordKey {
+    fn named(name: &str) -> Option<Self> {
+        Some(match name {
+            "format" => RecordKey::Format,
+            "rev" => RecordKey::Rev,
+            "created_at" => RecordKey::CreatedAt,
+            "updated_at" => RecordKey::UpdatedAt,
+            "totp" => RecordKey::Totp,
+            "pending_totp" => RecordKey::PendingTotp,
+            "backup_codes" => RecordKey::BackupCodes,
+            "app_passwords" => RecordKey::AppPasswords,
+            "devices" => RecordKey::Devices,
+            "limiter" => RecordKey::Limiter,
+            _ => return None,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RecordKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = RecordKey;
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> core::result::Result<RecordKey, E> {
+                Ok(RecordKey::named(name).unwrap_or_else(|| RecordKey::Other(name.into())))
+            }
+            fn visit_string<E: de::Error>(
+                self,
+                name: String,
+            ) -> core::result::Result<RecordKey, E> {
+                Ok(RecordKey::named(&name).unwrap_or(RecordKey::Other(name)))
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// Reads the record object field by field, as `#[derive(Deserialize)]` with
+/// `#[serde(flatten)] extra` would (a field given twice is an error, unknown fields go to
+/// `extra`), without buffering every field first: every op reads a record.
+impl<'de> Deserialize<'de> for Record {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> core::result::Result<Self, D::Error> {
+        struct RecordVisitor;
+        impl<'de> Visitor<'de> for RecordVisitor {
+            type Value = Record;
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("a record object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> core::result::Result<Record, A::Error> {
+                fn once<T, E: de::Error>(
+                    slot: &mut Option<T>,
+                    value: T,
+                    name: &'static str,
+                ) -> core::result::Result<(), E> {
+                    if slot.is_some() {
+                        return Err(E::duplicate_field(name));
+                    }
+                    *slot = Some(value);
+                    Ok(())
+                }
+                let (mut format, mut rev, mut created_at, mut updated_at) =
+                    (None, None, None, None);
+                let (mut totp, mut pending_totp, mut backup_codes) = (None, None, None);
+                let (mut app_passwords, mut devices, mut limiter) = (None, None, None);
+                let mut extra = Map::new();
+                while let Some(key) = map.next_key::<RecordKey>()? {
+                    match key {
+                        RecordKey::Format => once(&mut format, map.next_value()?, "format")?,
+                        RecordKey::Rev => once(&mut rev, map.next_value()?, "rev")?,
+                        RecordKey::CreatedAt => {
+                            once(&mut created_at, map.next_value()?, "created_at")?
+                        }
+                        RecordKey::UpdatedAt => {
+                            once(&mut updated_at, map.next_value()?, "updated_at")?
+                        }
+                        RecordKey::Totp => once(&mut totp, map.next_value()?, "totp")?,
+                        RecordKey::PendingTotp => {
+                            once(&mut pending_totp, map.next_value()?, "pending_totp")?
+                        }
+                        RecordKey::BackupCodes => {
+                            once(&mut backup_codes, map.next_value()?, "backup_codes")?
+                        }
+                        RecordKey::AppPasswords => {
+                            once(&mut app_passwords, map.next_value()?, "app_passwords")?
+                        }
+                        RecordKey::Devices => once(&mut devices, map.next_value()?, "devices")?,
+                        RecordKey::Limiter => once(&mut limiter, map.next_value()?, "limiter")?,
+                        RecordKey::Other(name) => {
+                            // A repeated unknown field keeps its last value, as flatten did.
+                            extra.insert(name, map.next_value()?);
+                        }
+                    }
+                }
+                Ok(Record {
+                    format: format.ok_or_else(|| de::Error::missing_field("format"))?,
+                    rev: rev.ok_or_else(|| de::Error::missing_field("rev"))?,
+                    created_at: created_at.ok_or_else(|| de::Error::missing_field("created_at"))?,
+                    updated_at: updated_at.ok_or_else(|| de::Error::missing_field("updated_at"))?,
+                    totp: totp.flatten(),
+                    pending_totp: pending_totp.flatten(),
+                    backup_codes: backup_codes.flatten(),
+                    app_passwords: app_passwords.unwrap_or_default(),
+                    devices: devices.unwrap_or_default(),
+                    limiter: limiter.unwrap_or_default(),
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(RecordVisitor)
+    }
 }
 
 impl Record {
@@ -212,13 +346,39 @@ impl Record {
                 ))
             }
         }
+        // One reader for every record, the one that reads the text hosts store (the login
+        // path reads the request's text directly, see `from_json`): a second one for
+        // `Value`s would only add to the module. A `Value` has no repeated key, so its text
+        // reads exactly as the value would.
+        let text = serde_json::to_vec(value).unwrap_or_default();
         // serde's messages may quote field values; keep them out of the error.
-        Record::deserialize(value).map_err(|_| {
+        serde_json::from_slice::<Record>(&text).map_err(|_| {
             Error::new(
                 ErrorCode::InvalidRecord,
                 "record does not match record format 1",
             )
         })
+    }
+
+    /// Reads a record from the JSON text of a request's `record` field: what
+    /// [`Record::from_value`] gives for it, without building a `serde_json::Value` of the
+    /// whole record first. Text the direct read does not take (another format, a repeated
+    /// key, a shape error) goes through [`Record::from_value`], so the outcome and the
+    /// errors are the same; text that is no JSON value at all is refused as the request
+    /// would be (`invalid_request`).
+    pub fn from_json(text: &str) -> Result<Self> {
+        match serde_json::from_slice::<Record>(text.as_bytes()) {
+            Ok(record) if record.format == FORMAT => Ok(record),
+            _ => {
+                let value = serde_json::from_slice::<Value>(text.as_bytes()).map_err(|_| {
+                    Error::new(
+                        ErrorCode::InvalidRequest,
+                        "the request is not valid UTF-8 JSON",
+                    )
+                })?;
+                Record::from_value(&value)
+            }
+        }
     }
 
     /// The record as JSON.
@@ -271,13 +431,27 @@ impl Record {
     /// Opens every sealed value, so a record that does not open for this user and
     /// keyring is refused before anything is changed (fail closed).
     pub fn check_opens(&self, keyring: &Keyring, user: &str) -> Result<()> {
-        for factor in self.totp.iter().chain(self.pending_totp.iter()) {
-            factor.open_secret(keyring, user)?;
+        self.open_checked(keyring, user).map(|_| ())
+    }
+
+    /// [`Record::check_opens`] that also hands back the enabled factor's secret (`None`
+    /// without an enabled factor), so an op that checks a code decrypts it only once.
+    pub fn open_checked(
+        &self,
+        keyring: &Keyring,
+        user: &str,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>> {
+        let enabled = match &self.totp {
+            Some(factor) => Some(factor.open_secret(keyring, user)?),
+            None => None,
+        };
+        if let Some(pending) = &self.pending_totp {
+            pending.open_secret(keyring, user)?;
         }
         if let Some(codes) = &self.backup_codes {
             codes.open_key(keyring, user)?;
         }
-        Ok(())
+        Ok(enabled)
     }
 
     /// Re-seals every sealed value not under the keyring's current key; returns how many.
@@ -362,6 +536,96 @@ mod tests {
         v["from_the_future"] = json!({"x": 1});
         let r = Record::from_value(&v).unwrap();
         assert_eq!(r.to_value()["from_the_future"], json!({"x": 1}));
+    }
+
+    /// What `#[derive(Deserialize)]` with `#[serde(flatten)] extra` reads: the hand-written
+    /// `Deserialize` for `Record` must accept and refuse the same inputs, with the same result.
+    #[derive(Deserialize)]
+    struct Derived {
+        format: u64,
+        rev: u64,
+        created_at: u64,
+        updated_at: u64,
+        #[serde(default)]
+        totp: Option<TotpFactor>,
+        #[serde(default)]
+        pending_totp: Option<TotpFactor>,
+        #[serde(default)]
+        backup_codes: Option<BackupCodes>,
+        #[serde(default)]
+        app_passwords: Vec<AppPassword>,
+        #[serde(default)]
+        devices: Vec<Device>,
+        #[serde(default)]
+        limiter: Limiter,
+        #[serde(flatten)]
+        extra: Map<String, Value>,
+    }
+
+    #[test]
+    fn reads_records_as_the_derived_reader_does() {
+        let totp = json!({"algorithm": "SHA1", "digits": 6, "period": 30, "secret":
+            {"alg": "XChaCha20-Poly1305", "kid": "k1", "nonce": "AAAA", "ct": "AAAA"},
+            "issuer": null, "account": "a", "last_step": 7, "created_at": 1, "enabled_at": 2});
+        let base = json!({"format": 1, "rev": 3, "created_at": 1, "updated_at": 2});
+        let with = |k: &str, v: Value| {
+            let mut r = base.clone();
+            r[k] = v;
+            r
+        };
+        let without = |k: &str| {
+            let mut r = base.clone();
+            r.as_object_mut().unwrap().remove(k);
+            r
+        };
+        let cases = [
+            base.clone(),
+            with("totp", totp.clone()),
+            with("pending_totp", totp.clone()),
+            with("totp", Value::Null),
+            with("totp", json!({"x": 1})),
+            with("app_passwords", Value::Null),
+            with("app_passwords", json!([])),
+            with("devices", json!("x")),
+            with("limiter", Value::Null),
+            with("limiter", json!({})),
+            with("backup_codes", Value::Null),
+            with("rev", json!(1.5)),
+            with("rev", json!(-1)),
+            with("future", json!({"a": [1, {"b": null}]})),
+            without("rev"),
+            without("updated_at"),
+            json!({}),
+        ];
+        for case in cases {
+            let text = serde_json::to_string(&case).unwrap();
+            let ours = serde_json::from_str::<Record>(&text).map(|r| r.to_value());
+            let from_value = Record::deserialize(&case).map(|r| r.to_value());
+            let derived = serde_json::from_str::<Derived>(&text).map(|d| {
+                Record {
+                    format: d.format,
+                    rev: d.rev,
+                    created_at: d.created_at,
+                    updated_at: d.updated_at,
+                    totp: d.totp,
+                    pending_totp: d.pending_totp,
+                    backup_codes: d.backup_codes,
+                    app_passwords: d.app_passwords,
+                    devices: d.devices,
+                    limiter: d.limiter,
+                    extra: d.extra,
+                }
+                .to_value()
+            });
+            assert_eq!(ours.as_ref().ok(), derived.as_ref().ok(), "{text}");
+            assert_eq!(from_value.as_ref().ok(), derived.as_ref().ok(), "{text}");
+        }
+        // A field given twice: refused by the reader, as by the derived one.
+        let twice = r#"{"format":1,"rev":3,"rev":4,"created_at":1,"updated_at":2}"#;
+        assert!(serde_json::from_str::<Record>(twice).is_err());
+        assert!(serde_json::from_str::<Derived>(twice).is_err());
+        // Record::from_json takes it as the request's parsed Value would: the last one counts.
+        assert_eq!(Record::from_json(twice).unwrap().rev, 4);
     }
 
     #[test]

@@ -110,7 +110,10 @@ fn dispatch(request: &Value) -> Result<Response> {
             "the request must be a JSON object",
         )
     })?;
-    let request = Request::new(object);
+    run(&Request::new(object))
+}
+
+fn run(request: &Request) -> Result<Response> {
     let op = request.str("op")?;
     let (_, run) = OPS.iter().find(|(name, _)| *name == op).ok_or_else(|| {
         Error::new(
@@ -118,18 +121,85 @@ fn dispatch(request: &Value) -> Result<Response> {
             "op names no operation; {\"op\":\"ops\"} lists them",
         )
     })?;
-    run(&request)
+    run(request)
 }
 
-/// Runs one request given as a JSON value.
-pub fn handle(request: &Value) -> Value {
-    match dispatch(request) {
+fn respond(result: Result<Response>) -> Value {
+    match result {
         Ok(mut response) => {
             response.insert(String::from("ok"), Value::Bool(true));
             Value::Object(response)
         }
         Err(error) => error_value(&error),
     }
+}
+
+/// Runs one request given as a JSON value.
+pub fn handle(request: &Value) -> Value {
+    respond(dispatch(request))
+}
+
+/// The ops of a login check, which read `record` only through [`Request::record`] or
+/// [`Request::record_or_new`]: [`handle_bytes`] reads their record straight from the
+/// request's text into its struct (no `serde_json::Value` of the whole record).
+const RECORD_TEXT_OPS: &[&str] = &[
+    "login.decide",
+    "totp.verify",
+    "backup.verify",
+    "app_password.verify",
+    "record.status",
+];
+
+/// A request object with its `record` field kept as JSON text.
+struct WithRecordText<'a> {
+    fields: Map<String, Value>,
+    record: Option<&'a serde_json::value::RawValue>,
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for WithRecordText<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> core::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = WithRecordText<'de>;
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> core::result::Result<Self::Value, A::Error> {
+                let mut fields = Map::new();
+                let mut record = None;
+                // A repeated key keeps its last value, as serde_json's Value does.
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "record" {
+                        record = Some(map.next_value()?);
+                    } else {
+                        fields.insert(key, map.next_value()?);
+                    }
+                }
+                Ok(WithRecordText { fields, record })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+/// The fast path of [`handle_bytes`]: an op of [`RECORD_TEXT_OPS`] gets its record read
+/// from the request's text. `None`: any other request, which takes the general path.
+fn handle_record_text(input: &[u8]) -> Option<Value> {
+    let request: WithRecordText = serde_json::from_slice(input).ok()?;
+    let op = request.fields.get("op")?.as_str()?;
+    if !RECORD_TEXT_OPS.contains(&op) {
+        return None;
+    }
+    let record = request.record.map(serde_json::value::RawValue::get);
+    Some(respond(run(&Request::with_record_json(
+        &request.fields,
+        record,
+    ))))
 }
 
 /// Runs one request given as UTF-8 JSON bytes and returns the JSON response bytes.
@@ -140,12 +210,15 @@ pub fn handle_bytes(input: &[u8]) -> Vec<u8> {
             alloc::format!("requests are limited to {MAX_REQUEST_BYTES} bytes"),
         ))
     } else {
-        match serde_json::from_slice::<Value>(input) {
-            Ok(request) => handle(&request),
-            Err(_) => error_value(&Error::new(
-                ErrorCode::InvalidRequest,
-                "the request is not valid UTF-8 JSON",
-            )),
+        match handle_record_text(input) {
+            Some(response) => response,
+            None => match serde_json::from_slice::<Value>(input) {
+                Ok(request) => handle(&request),
+                Err(_) => error_value(&Error::new(
+                    ErrorCode::InvalidRequest,
+                    "the request is not valid UTF-8 JSON",
+                )),
+            },
         }
     };
     // A Value always serializes.
@@ -155,6 +228,7 @@ pub fn handle_bytes(input: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn op_names_are_unique() {
@@ -184,5 +258,66 @@ mod tests {
         );
         let deep = "[".repeat(100_000);
         assert_eq!(code(deep.as_bytes()), "invalid_request");
+    }
+
+    /// The record-as-text path of `handle_bytes` answers exactly as the general path
+    /// (`handle` on the parsed request) does, for good records and for broken ones.
+    #[test]
+    fn record_text_path_answers_as_the_general_path() {
+        let keys = r#"[{"id":"k1","key":"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="}]"#;
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let import = alloc::format!(
+            r#"{{"op":"import.gauthenticator","user":"a@b.c","keys":{keys},"time":1700000000,"entropy":"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=","prefs":{{"secret":"{secret}","activate":true}}}}"#
+        );
+        let imported: Value = serde_json::from_slice(&handle_bytes(import.as_bytes())).unwrap();
+        let record = serde_json::to_string(&imported["record"]).unwrap();
+        let code = handle(&json!({"op": "totp.code", "secret": secret, "time": 1700000100}))
+            ["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut with_extra: Value = serde_json::from_str(&record).unwrap();
+        with_extra["from_a_newer_core"] = json!({"kept": [1, 2]});
+        let with_extra = with_extra.to_string();
+        let repeated = alloc::format!("{}{}", &record[..record.len() - 1], r#","rev":99}"#);
+        let records = [
+            record.as_str(),
+            with_extra.as_str(),
+            repeated.as_str(),
+            "null",
+            "{}",
+            r#"{"format":2}"#,
+            r#"{"format":1,"rev":"x"}"#,
+            r#"{"format":1.0,"rev":1}"#,
+            r#""text""#,
+            "[1,2]",
+        ];
+        let ops = [
+            alloc::format!(r#""op":"login.decide","factor":{{"type":"totp","value":"{code}"}}"#),
+            String::from(r#""op":"login.decide""#),
+            alloc::format!(r#""op":"totp.verify","code":"{code}""#),
+            String::from(r#""op":"backup.verify","code":"aaaaa-bbbbb""#),
+            String::from(r#""op":"app_password.verify","password":"x""#),
+            String::from(r#""op":"record.status""#),
+        ];
+        for op in &ops {
+            for record in records {
+                for request in [
+                    alloc::format!(
+                        r#"{{{op},"user":"a@b.c","keys":{keys},"time":1700000100,"record":{record}}}"#
+                    ),
+                    // The record first, and given twice: the last one counts.
+                    alloc::format!(
+                        r#"{{"record":"x","record":{record},{op},"user":"a@b.c","keys":{keys},"time":1700000100}}"#
+                    ),
+                    alloc::format!(r#"{{{op},"user":"a@b.c","keys":{keys},"time":1700000100}}"#),
+                ] {
+                    let general = handle(&serde_json::from_str::<Value>(&request).unwrap());
+                    let text: Value =
+                        serde_json::from_slice(&handle_bytes(request.as_bytes())).unwrap();
+                    assert_eq!(text, general, "{request}");
+                }
+            }
+        }
     }
 }

@@ -22,6 +22,9 @@ const MAX_KEYS: usize = 16;
 /// A request object with typed getters.
 pub struct Request<'a> {
     fields: &'a Map<String, Value>,
+    /// The `record` field as JSON text, when the dispatcher kept it out of `fields`
+    /// (see [`Request::with_record_json`]).
+    record_json: Option<&'a str>,
 }
 
 fn missing(name: &str) -> Error {
@@ -41,7 +44,32 @@ fn invalid(name: &str, expected: &str) -> Error {
 impl<'a> Request<'a> {
     /// Wraps a request object.
     pub fn new(fields: &'a Map<String, Value>) -> Self {
-        Request { fields }
+        Request {
+            fields,
+            record_json: None,
+        }
+    }
+
+    /// Wraps a request object whose `record` field is given as its JSON text (`None`:
+    /// absent), read straight into a [`Record`] by [`Request::record`] instead of through a
+    /// `serde_json::Value`. Only for ops that read `record` through [`Request::record`] or
+    /// [`Request::record_or_new`]: [`Request::get`] does not see it.
+    pub fn with_record_json(fields: &'a Map<String, Value>, record_json: Option<&'a str>) -> Self {
+        Request {
+            fields,
+            record_json: record_json.filter(|text| text.trim() != "null"),
+        }
+    }
+
+    fn has_record(&self) -> bool {
+        self.record_json.is_some() || self.get("record").is_some()
+    }
+
+    fn parse_record(&self) -> Option<Result<Record>> {
+        match self.record_json {
+            Some(text) => Some(Record::from_json(text)),
+            None => self.get("record").map(Record::from_value),
+        }
     }
 
     /// A field that is present and not null.
@@ -149,15 +177,16 @@ impl<'a> Request<'a> {
 
     /// `record`: a stored record.
     pub fn record(&self) -> Result<Record> {
-        Record::from_value(self.get("record").ok_or_else(|| missing("record"))?)
+        self.parse_record()
+            .unwrap_or_else(|| Err(missing("record")))
     }
 
     /// `record` if given, else a new empty record.
     pub fn record_or_new(&self, time: u64) -> Result<Record> {
-        match self.get("record") {
-            Some(value) => Record::from_value(value),
-            None => Ok(Record::new(time)),
+        if !self.has_record() {
+            return Ok(Record::new(time));
         }
+        self.parse_record().unwrap_or_else(|| Ok(Record::new(time)))
     }
 
     /// `policy`: the site policy (defaults when absent).
