@@ -231,6 +231,69 @@ final class CoreTest extends TestCase
         $core->call(['op' => 'totp.code', 'secret' => "\xff"]);
     }
 
+    /**
+     * callWithRecord: the stored record's JSON text spliced into the request answers as the
+     * decoded record through call() does; text that is not one JSON object is refused, and
+     * nothing after a stored object's closing brace can become a field of the request.
+     */
+    public function testCallWithRecordTakesTheStoredTextAsIs(): void
+    {
+        $core = self::core();
+        $t = 1700000000;
+        $secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+        $record = $core->importGauthenticator(self::USER, self::KEYS, Core::entropy(), $t,
+            ['secret' => $secret, 'activate' => true])['record'];
+        $stored = json_encode($record, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION);
+        $code = $core->totpCode($secret, $t + 30);
+        $fields = ['op' => 'login.decide', 'user' => self::USER, 'keys' => self::KEYS, 'time' => $t + 30,
+            'factor' => ['type' => 'totp', 'value' => $code]];
+
+        $viaText = $core->callWithRecord($fields, $stored);
+        $this->assertSame('ok', $viaText['verdict']);
+        $this->assertEquals($core->call($fields + ['record' => $record]), $viaText);
+        // The step is used now: the new record, stored as text again, refuses the same code.
+        $again = $core->callWithRecord($fields, json_encode($viaText['record']));
+        $this->assertSame('wrong', $again['verdict']);
+        $this->assertSame('replayed', $again['reason']);
+        // No record: a user without a row.
+        $this->assertSame('not_required', $core->callWithRecord($fields, null)['verdict']);
+    }
+
+    public function testCallWithRecordRefusesTextThatIsNotOneObject(): void
+    {
+        $core = self::core();
+        $t = 1700000000;
+        $record = $core->importGauthenticator(self::USER, self::KEYS, Core::entropy(), $t,
+            ['secret' => 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 'activate' => true])['record'];
+        $stored = json_encode($record);
+        $fields = ['op' => 'login.decide', 'user' => self::USER, 'keys' => self::KEYS, 'time' => $t + 30];
+        // Text after the object would otherwise be fields of the request (here a policy
+        // that lets the user in without a factor, or another user's name).
+        foreach ([$stored . ',"policy":{"mode":"optional"},"x":{}', substr($stored, 0, -1) . '},"user":"mallory"}',
+            '', '[]', '"text"', '{"a":"}', $stored . 'x'] as $text) {
+            try {
+                $core->callWithRecord($fields, $text);
+                $this->fail('accepted ' . substr($text, -40));
+            } catch (Error $e) {
+                $this->assertSame('invalid_record', $e->errorCode, substr($text, -40));
+            }
+        }
+        // A record among the fields is refused: it goes in $recordJson.
+        try {
+            $core->callWithRecord($fields + ['record' => $record], $stored);
+            $this->fail('accepted a record field');
+        } catch (Error $e) {
+            $this->assertSame('invalid_request', $e->errorCode);
+        }
+        // A balanced object that is no record is the core's to refuse.
+        try {
+            $core->callWithRecord($fields, '{"format":2}');
+            $this->fail('accepted format 2');
+        } catch (Error $e) {
+            $this->assertSame('unsupported_format', $e->errorCode);
+        }
+    }
+
     public function testAModuleOtherThanThePinnedOneIsRefused(): void
     {
         $dir = TestEnv::tempDir('mismatch');

@@ -27,6 +27,9 @@ final class Core
 
     private const OPTIONS = ['library', 'wasm', 'cache_dir'];
 
+    /** One brace-balanced `{...}` with JSON strings skipped (white space around allowed). */
+    private const ONE_OBJECT = '/\A\s*+(\{(?:[^{}"]++|"(?:[^"\\\\]++|\\\\.)*+"|(?1))*+\})\s*+\z/s';
+
     /** FFI::cdef() result per library path (CLI / ffi.enable=true), parsed once per process. */
     private static array $cdef = [];
 
@@ -97,6 +100,43 @@ final class Core
                 | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION);
         } catch (\JsonException $e) {
             throw new Error('invalid_request', 'the request cannot be encoded as JSON: ' . $e->getMessage(), $e);
+        }
+        $response = self::decode($this->callJson($json));
+        if (($response['ok'] ?? null) !== true) {
+            throw Error::fromResponse($response);
+        }
+
+        return $response;
+    }
+
+    /**
+     * call() for a request on a stored record given as the JSON text the host stored (a
+     * core response's `record`, encoded once when it was written): the text goes into the
+     * request as is, with no json_decode of it and no json_encode of it again, which is
+     * most of what PHP spends on a login check besides the core. `$fields` are the other
+     * fields, `op` included (no `record`); `$recordJson` null: no record (a user without a
+     * row). The text must be one JSON object (checked: nothing after its closing brace, so
+     * no field of the request can come from it; its syntax and shape are the core's to
+     * check). Returns the decoded response like call(); a core error throws Error.
+     */
+    public function callWithRecord(array $fields, ?string $recordJson): array
+    {
+        if (array_key_exists('record', $fields)) {
+            throw new Error('invalid_request', 'callWithRecord takes the record as $recordJson, not among the fields');
+        }
+        try {
+            $json = json_encode((object) $fields, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES
+                | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION);
+        } catch (\JsonException $e) {
+            throw new Error('invalid_request', 'the request cannot be encoded as JSON: ' . $e->getMessage(), $e);
+        }
+        if ($recordJson !== null) {
+            // One brace-balanced object (strings skipped), so nothing after its closing brace
+            // can add a field to the request; its JSON syntax is the core's to check.
+            if (preg_match(self::ONE_OBJECT, $recordJson) !== 1) {
+                throw new Error('invalid_record', 'the stored record is not one JSON object');
+            }
+            $json = '{"record":' . $recordJson . ($json === '{}' ? '}' : ',' . substr($json, 1));
         }
         $response = self::decode($this->callJson($json));
         if (($response['ok'] ?? null) !== true) {
