@@ -188,18 +188,30 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for WithRecordText<'a> {
 }
 
 /// The fast path of [`handle_bytes`]: an op of [`RECORD_TEXT_OPS`] gets its record read
-/// from the request's text. `None`: any other request, which takes the general path.
-fn handle_record_text(input: &[u8]) -> Option<Value> {
+/// from the request's text, and its response written with `record` as the last field
+/// (`{"ok":true,...,"record":{...}}`), so a host can cut the record's text out and store it
+/// as is. `None`: any other request, which takes the general path.
+fn handle_record_text(input: &[u8]) -> Option<Vec<u8>> {
     let request: WithRecordText = serde_json::from_slice(input).ok()?;
     let op = request.fields.get("op")?.as_str()?;
     if !RECORD_TEXT_OPS.contains(&op) {
         return None;
     }
     let record = request.record.map(serde_json::value::RawValue::get);
-    Some(respond(run(&Request::with_record_json(
-        &request.fields,
-        record,
-    ))))
+    let mut response = respond(run(&Request::with_record_json(&request.fields, record)));
+    let record = response
+        .as_object_mut()
+        .and_then(|fields| fields.remove("record"));
+    // A Value always serializes; a response object always has `ok`, so it ends in `}`
+    // after at least one field.
+    let mut out = serde_json::to_vec(&response).unwrap_or_default();
+    if let Some(record) = record {
+        out.pop();
+        out.extend_from_slice(b",\"record\":");
+        out.extend_from_slice(&serde_json::to_vec(&record).unwrap_or_default());
+        out.push(b'}');
+    }
+    Some(out)
 }
 
 /// Runs one request given as UTF-8 JSON bytes and returns the JSON response bytes.
@@ -210,15 +222,15 @@ pub fn handle_bytes(input: &[u8]) -> Vec<u8> {
             alloc::format!("requests are limited to {MAX_REQUEST_BYTES} bytes"),
         ))
     } else {
-        match handle_record_text(input) {
-            Some(response) => response,
-            None => match serde_json::from_slice::<Value>(input) {
-                Ok(request) => handle(&request),
-                Err(_) => error_value(&Error::new(
-                    ErrorCode::InvalidRequest,
-                    "the request is not valid UTF-8 JSON",
-                )),
-            },
+        if let Some(response) = handle_record_text(input) {
+            return response;
+        }
+        match serde_json::from_slice::<Value>(input) {
+            Ok(request) => handle(&request),
+            Err(_) => error_value(&Error::new(
+                ErrorCode::InvalidRequest,
+                "the request is not valid UTF-8 JSON",
+            )),
         }
     };
     // A Value always serializes.
@@ -313,9 +325,17 @@ mod tests {
                     alloc::format!(r#"{{{op},"user":"a@b.c","keys":{keys},"time":1700000100}}"#),
                 ] {
                     let general = handle(&serde_json::from_str::<Value>(&request).unwrap());
-                    let text: Value =
-                        serde_json::from_slice(&handle_bytes(request.as_bytes())).unwrap();
+                    let bytes = handle_bytes(request.as_bytes());
+                    let text: Value = serde_json::from_slice(&bytes).unwrap();
                     assert_eq!(text, general, "{request}");
+                    // The record comes last, its text exactly as the general path writes it.
+                    if let Some(record) = general.get("record") {
+                        let tail = alloc::format!(
+                            ",\"record\":{}}}",
+                            serde_json::to_string(record).unwrap()
+                        );
+                        assert!(bytes.ends_with(tail.as_bytes()), "{request}");
+                    }
                 }
             }
         }
