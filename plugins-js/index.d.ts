@@ -229,12 +229,25 @@ export interface StoredRecord { record: UserRecord; version: number }
 export interface Mail2faStorage {
   get(user: string): Promise<StoredRecord | null> | StoredRecord | null;
   compareAndSet(user: string, expectedVersion: number | null, record: UserRecord): Promise<boolean> | boolean;
+  /**
+   * Optional, with `compareAndSetText`: the row with the record as the JSON text stored.
+   * A login check then hands that text to the core as is (it must be one JSON object) and
+   * stores the core's new text as is: no parse or stringify of the record per login.
+   */
+  getText?(user: string): Promise<StoredRecordText | null> | StoredRecordText | null;
+  /** `compareAndSet` of a record given as JSON text (same atomic rule). */
+  compareAndSetText?(user: string, expectedVersion: number | null, text: string): Promise<boolean> | boolean;
 }
 
-/** A storage in this process's memory (tests, demos, one-process servers). */
+/** A stored row with its record as JSON text. */
+export interface StoredRecordText { text: string; version: number }
+
+/** A storage in this process's memory (tests, demos, one-process servers); keeps records as JSON text. */
 export class MemoryStorage implements Mail2faStorage {
   get(user: string): Promise<StoredRecord | null>;
   compareAndSet(user: string, expectedVersion: number | null, record: UserRecord): Promise<boolean>;
+  getText(user: string): Promise<StoredRecordText | null>;
+  compareAndSetText(user: string, expectedVersion: number | null, text: string): Promise<boolean>;
 }
 
 export interface Mail2faOptions {

@@ -1,4 +1,4 @@
-import type { Mail2faStorage, StoredRecord, UserRecord } from './index.js';
+import type { Mail2faStorage, StoredRecord, StoredRecordText, UserRecord } from './index.js';
 
 /** The part of a better-sqlite3 `Database` this storage uses. */
 export interface SqliteDatabase {
@@ -18,5 +18,7 @@ export class SqliteStorage implements Mail2faStorage {
   readonly database: SqliteDatabase;
   get(user: string): Promise<StoredRecord | null>;
   compareAndSet(user: string, expectedVersion: number | null, record: UserRecord): Promise<boolean>;
+  getText(user: string): Promise<StoredRecordText | null>;
+  compareAndSetText(user: string, expectedVersion: number | null, text: string): Promise<boolean>;
   close(): void;
 }

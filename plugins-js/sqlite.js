@@ -53,9 +53,19 @@ export class SqliteStorage {
   }
 
   async compareAndSet(user, expectedVersion, record) {
-    const text = JSON.stringify(record);
+    return this.compareAndSetText(user, expectedVersion, JSON.stringify(record));
+  }
+
+  /** The row with the record as the JSON text stored (`{text, version}` or null): a login check uses it as is. */
+  async getText(user) {
+    const row = this.#select.get(user);
+    return row ? { text: row.record, version: row.version } : null;
+  }
+
+  /** `compareAndSet` of a record given as JSON text (as the core wrote it). */
+  async compareAndSetText(user, expectedVersion, text) {
     const { changes } =
-      expectedVersion === null ? this.#insert.run(user, text) : this.#update.run(text, user, expectedVersion);
+      expectedVersion === null ? this.#insert.run(user, String(text)) : this.#update.run(String(text), user, expectedVersion);
     return changes === 1;
   }
 

@@ -3,26 +3,11 @@
 // found by default and re-export everything here.
 import initGlue, * as glue from '../glue/mail2fa.js';
 import { loader } from './loader.js';
+import { Mail2faError, setModule, setEnsureLoaded, callText, runOp, toJson, errorText, NOT_JSON } from './core.js';
 
-/** Every error this package throws: a core error (its stable `code`, see docs/ops.md) or a host-side one. */
-export class Mail2faError extends Error {
-  constructor(code, message, options) {
-    super(message, options);
-    this.name = 'Mail2faError';
-    this.code = code;
-  }
-}
+export { Mail2faError };
 
 let ready = false;
-/**
- * The loaded module's exports. Requests and responses cross into it as JSON text through
- * its host-neutral C ABI (`mail2fa_alloc`, `mail2fa_call`, `mail2fa_free`; docs/abi.md), the
- * same path PHP's host takes: V8's JSON and one copy of the bytes cost a fraction of walking
- * every field of the request and the record across the boundary one call at a time.
- */
-let abi = null;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 /**
  * Loads the module. `input` is optional: bytes, a `WebAssembly.Module`, a `Response`, a URL
  * (fetched and compiled while streaming) or a promise of one of these. Without it, Node reads
@@ -37,7 +22,7 @@ export async function init(input) {
   } catch (cause) {
     throw new Mail2faError('init_failed', `mail2fa: could not load the WebAssembly module: ${cause.message}`, { cause });
   }
-  abi = exports;
+  setModule(exports);
   ready = true;
 }
 
@@ -48,7 +33,7 @@ export function initSync(input) {
   if (source === undefined) {
     throw new Mail2faError('not_initialized', 'mail2fa: initSync needs the module bytes or a WebAssembly.Module here');
   }
-  abi = glue.initSync({ module: source });
+  setModule(glue.initSync({ module: source }));
   ready = true;
 }
 
@@ -65,75 +50,13 @@ function ensureReady() {
   }
   throw new Mail2faError('not_initialized', 'mail2fa: call `await init()` before using the module');
 }
-
-const NOT_JSON = 'the request must be a plain object of JSON values';
-
-/** A core-shaped error response, as JSON text. */
-function errorText(code, message) {
-  return JSON.stringify({ ok: false, error: { code, message } });
-}
-
-/**
- * Runs one request given as JSON text through the module's C ABI; the response as JSON
- * text (errors included, never thrown). The module is loaded.
- */
-function callText(text) {
-  const bytes = encoder.encode(text);
-  const length = bytes.length;
-  const ptr = length === 0 ? 0 : abi.mail2fa_alloc(length);
-  // mail2fa_alloc refuses over 16 MiB; the core refuses anything over 1 MiB anyway.
-  if (length !== 0 && ptr === 0) return errorText('request_too_large', 'requests are limited to 1048576 bytes');
-  let packed;
-  try {
-    new Uint8Array(abi.memory.buffer, ptr, length).set(bytes);
-    packed = BigInt.asUintN(64, abi.mail2fa_call(ptr, length));
-  } finally {
-    if (ptr !== 0) abi.mail2fa_free(ptr, length);
-  }
-  const outPtr = Number(packed >> 32n);
-  const outLength = Number(packed & 0xffffffffn);
-  try {
-    // The memory may have grown during the call: take the buffer afresh.
-    return decoder.decode(new Uint8Array(abi.memory.buffer, outPtr, outLength));
-  } finally {
-    abi.mail2fa_free(outPtr, outLength);
-  }
-}
-
-/** `value` as JSON text, or null when it is no JSON value (a BigInt, a cycle). */
-function toJson(value) {
-  try {
-    return JSON.stringify(value) ?? 'null';
-  } catch {
-    return null;
-  }
-}
+setEnsureLoaded(ensureReady);
 
 /** Runs any request `{op, ...}`; returns `{ok: true, ...}` or `{ok: false, error}`; never throws once loaded. */
 export function call(request) {
   ensureReady();
   const text = toJson(request);
   return JSON.parse(text === null ? errorText('invalid_request', NOT_JSON) : callText(text));
-}
-
-/**
- * Runs `op` with the fields of `request` (an object; null or undefined: none) and returns
- * the response without `ok`, or throws a Mail2faError with the core's code. The module is
- * loaded. `op` is written last so that it wins over an `op` among the fields.
- */
-function runOp(op, request) {
-  if (request === undefined || request === null) request = {};
-  if (typeof request !== 'object' || Array.isArray(request)) {
-    throw new Mail2faError('invalid_request', 'the request must be an object');
-  }
-  const fields = toJson(request);
-  if (fields === null) throw new Mail2faError('invalid_request', NOT_JSON);
-  if (fields.charCodeAt(0) !== 123 /* { */) throw new Mail2faError('invalid_request', 'the request must be an object');
-  const opField = `"op":${JSON.stringify(op)}}`;
-  const response = JSON.parse(callText(fields.length === 2 ? `{${opField}` : `${fields.slice(0, -1)},${opField}`));
-  if (response.ok !== true) throw new Mail2faError(response.error.code, response.error.message);
-  delete response.ok;
-  return response;
 }
 
 /**

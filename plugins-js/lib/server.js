@@ -35,6 +35,7 @@ import {
   importGauthenticator,
   importKolab,
 } from './api.js';
+import { runOpOnStoredRecordText, storedRecordRev, toJson, NOT_JSON } from './core.js';
 
 /**
  * The compare-and-set retry rule of the host contract (docs/hosts.md; the PHP plugin uses the
@@ -44,6 +45,16 @@ import {
 const MAX_ATTEMPTS = 8;
 const BACKOFF_MS = [1, 20];
 
+/** A request field's JSON text; what is no JSON value is refused as the core's typed functions do. */
+function jsonField(value) {
+  const text = toJson(value);
+  if (text === null) throw new Mail2faError('invalid_request', NOT_JSON);
+  return text;
+}
+
+/** Login names whose canonical form (user.canonical) a Mail2fa keeps, at most. */
+const CANONICAL_CACHE = 1024;
+
 const backoff = () =>
   new Promise((done) => setTimeout(done, BACKOFF_MS[0] + Math.floor(Math.random() * (BACKOFF_MS[1] - BACKOFF_MS[0] + 1))));
 
@@ -51,20 +62,33 @@ const backoff = () =>
  * A storage kept in memory (one process; tests, demos). Same contract as any storage:
  * `get` returns `{record, version}` or null; `compareAndSet` stores `record` only when the
  * stored version is still `expectedVersion` (null: only when there is no row) and says if it did.
+ * Like a database it keeps each record as JSON text, and offers it as such (`getText`,
+ * `compareAndSetText`), which a login check uses as is.
  */
 export class MemoryStorage {
   #rows = new Map();
 
   async get(user) {
     const row = this.#rows.get(user);
-    return row ? { record: structuredClone(row.record), version: row.version } : null;
+    return row ? { record: JSON.parse(row.text), version: row.version } : null;
   }
 
   async compareAndSet(user, expectedVersion, record) {
+    return this.compareAndSetText(user, expectedVersion, JSON.stringify(record));
+  }
+
+  /** The row with the record as the JSON text stored: `{text, version}` or null. */
+  async getText(user) {
+    const row = this.#rows.get(user);
+    return row ? { text: row.text, version: row.version } : null;
+  }
+
+  /** `compareAndSet` of a record given as JSON text. */
+  async compareAndSetText(user, expectedVersion, text) {
     const row = this.#rows.get(user);
     const current = row ? row.version : null;
     if (current !== expectedVersion) return false;
-    this.#rows.set(user, { record: structuredClone(record), version: (current ?? 0) + 1 });
+    this.#rows.set(user, { text: String(text), version: (current ?? 0) + 1 });
     return true;
   }
 }
@@ -83,6 +107,8 @@ export class Mail2fa {
   #window;
   #policy;
   #username;
+  #canonical = new Map();
+  #keysText;
 
   /**
    * @param {object} options
@@ -128,7 +154,14 @@ export class Mail2fa {
    */
   canonicalUser(user) {
     if (typeof user !== 'string') throw new Mail2faError('invalid_field', 'user must be a string');
-    return userCanonical({ user, ...(this.#username === undefined ? {} : { username: this.#username }) }).user;
+    // The core's answer depends on the name and this instance's rule only: kept for the
+    // names seen last (refusals are not kept: they throw every time).
+    const known = this.#canonical.get(user);
+    if (known !== undefined) return known;
+    const canonical = userCanonical({ user, ...(this.#username === undefined ? {} : { username: this.#username }) }).user;
+    if (this.#canonical.size >= CANONICAL_CACHE) this.#canonical.clear();
+    this.#canonical.set(user, canonical);
+    return canonical;
   }
 
   #context(user) {
@@ -179,6 +212,34 @@ export class Mail2fa {
     throw new Mail2faError('conflict', 'mail2fa: the record kept changing during the update; try again');
   }
 
+  /**
+   * `#update` over a storage that offers records as the JSON text it keeps (`getText`,
+   * `compareAndSetText`): `step(text)` gets that text (null: no row) to pass to the core as
+   * is and returns `{response, recordText}` (runOpOnStoredRecord), so a login check neither
+   * parses the stored record nor stringifies the new one; the stored text must be one JSON
+   * object (else `invalid_record`: nothing of it reaches the core). Same compare-and-set
+   * rule, and the same writes, as `#update` (a write when `rev` moved; none for a user
+   * without a row whose record the core left at rev 0).
+   */
+  async #updateText(user, step) {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (attempt > 0) await backoff();
+      const row = await this.#storage.getText(user);
+      if (row) storedRecordRev(row.text);
+      const { response, recordText } = step(row ? row.text : null);
+      // The core writes a record it left alone exactly as it read it (its text is canonical):
+      // changed means other text; without a row, a record the core moved past rev 0.
+      const changed = recordText !== null && (row ? recordText !== row.text : storedRecordRev(recordText) !== '0');
+      if (!changed) return response;
+      if (await this.#storage.compareAndSetText(user, row ? row.version : null, recordText)) return response;
+    }
+    throw new Mail2faError('conflict', 'mail2fa: the record kept changing during the update; try again');
+  }
+
+  #storesText() {
+    return typeof this.#storage.getText === 'function' && typeof this.#storage.compareAndSetText === 'function';
+  }
+
   /** The stored record, or a new empty one from the core. */
   async #current(user) {
     const row = await this.#storage.get(user);
@@ -221,9 +282,22 @@ export class Mail2fa {
     const trust = trustDevice
       ? { trust_device: true, entropy: this.#entropy(), ...(userAgent === undefined ? {} : { user_agent: String(userAgent) }) }
       : {};
-    const decision = await this.#update(user, (record) =>
-      loginDecide({ ...context, record, time: this.#time(), factor, ...this.#windowField(), ...this.#policyField(), ...trust }),
-    );
+    const fields = () => ({ ...context, time: this.#time(), factor, ...this.#windowField(), ...this.#policyField(), ...trust });
+    let decision;
+    if (this.#storesText()) {
+      // The request as text around the stored record's text; without a row the core
+      // decides on a new empty record (what record.new gives at the same time).
+      this.#keysText ??= JSON.stringify(this.#keys);
+      const fixed = `"user":${JSON.stringify(user)},"keys":${this.#keysText},"factor":${JSON.stringify(factor)}`
+        + (this.#window === undefined ? '' : `,"window":${JSON.stringify(this.#window)}`)
+        + (this.#policy === undefined ? '' : `,"policy":${jsonField(this.#policy)}`)
+        + (trustDevice ? `,"trust_device":true,"entropy":${JSON.stringify(trust.entropy)}` : '')
+        + (trust.user_agent === undefined ? '' : `,"user_agent":${JSON.stringify(trust.user_agent)}`);
+      decision = await this.#updateText(user, (text) =>
+        runOpOnStoredRecordText('login.decide', `${fixed},"time":${this.#time()}`, text));
+    } else {
+      decision = await this.#update(user, (record) => loginDecide({ ...fields(), record }));
+    }
     return this.#loginResult(decision);
   }
 
