@@ -257,6 +257,32 @@ final class CoreTest extends TestCase
         $this->assertSame('replayed', $again['reason']);
         // No record: a user without a row.
         $this->assertSame('not_required', $core->callWithRecord($fields, null)['verdict']);
+
+        // callOnStoredRecord: the same answer, the new record as text to store as is.
+        $fields['time'] = $t + 60;
+        $fields['factor']['value'] = $core->totpCode($secret, $t + 60);
+        $cut = $core->callOnStoredRecord($fields, json_encode($viaText['record']));
+        $whole = $core->callWithRecord($fields, json_encode($viaText['record']));
+        $this->assertSame('ok', $cut['response']['verdict']);
+        $this->assertArrayNotHasKey('record', $cut['response']);
+        $this->assertEquals($whole['record'], json_decode($cut['record_json'], true));
+        unset($whole['record']);
+        $this->assertEquals($whole, $cut['response']);
+        // Nothing changed (the factor is only asked for): the core writes the text it read.
+        $asked = $core->callOnStoredRecord(['factor' => null] + $fields, $cut['record_json']);
+        $this->assertSame('factor_required', $asked['response']['verdict']);
+        $this->assertSame($cut['record_json'], $asked['record_json']);
+        // An op whose response has no record, and a core error.
+        $status = $core->callOnStoredRecord(['op' => 'record.status', 'user' => self::USER, 'keys' => self::KEYS],
+            $cut['record_json']);
+        $this->assertSame('enabled', $status['response']['state']);
+        $this->assertNull($status['record_json']);
+        try {
+            $core->callOnStoredRecord(['user' => 'mallory@example.com'] + $fields, $cut['record_json']);
+            $this->fail('opened for another user');
+        } catch (Error $e) {
+            $this->assertSame('decrypt_failed', $e->errorCode);
+        }
     }
 
     public function testCallWithRecordRefusesTextThatIsNotOneObject(): void

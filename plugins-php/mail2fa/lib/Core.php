@@ -121,6 +121,17 @@ final class Core
      */
     public function callWithRecord(array $fields, ?string $recordJson): array
     {
+        $response = self::decode($this->callJson($this->requestWithRecord($fields, $recordJson)));
+        if (($response['ok'] ?? null) !== true) {
+            throw Error::fromResponse($response);
+        }
+
+        return $response;
+    }
+
+    /** The request text of callWithRecord(): the stored record's text first, then `$fields`. */
+    private function requestWithRecord(array $fields, ?string $recordJson): string
+    {
         if (array_key_exists('record', $fields)) {
             throw new Error('invalid_request', 'callWithRecord takes the record as $recordJson, not among the fields');
         }
@@ -138,12 +149,43 @@ final class Core
             }
             $json = '{"record":' . $recordJson . ($json === '{}' ? '}' : ',' . substr($json, 1));
         }
-        $response = self::decode($this->callJson($json));
+
+        return $json;
+    }
+
+    /**
+     * callWithRecord() that also hands back the new record as text to store as is:
+     * `['response' => the response without `record`, 'record_json' => its JSON text, or
+     * null when the response has none]`. The login ops (login.decide, totp.verify,
+     * backup.verify, app_password.verify) write the record last, so its text is cut out of
+     * the response as the core wrote it (no json_decode of it, no json_encode to store it);
+     * any other response is decoded whole and its record encoded. Store the text only when
+     * the record's `rev` moved (or compare the text with what was read: the core writes an
+     * unchanged record exactly as it read it).
+     */
+    public function callOnStoredRecord(array $fields, ?string $recordJson): array
+    {
+        $json = $this->requestWithRecord($fields, $recordJson);
+        $text = $this->callJson($json);
+        // No string of a response holds an unescaped quote and these ops' other fields hold
+        // no object with a "record" key: the first ,"record": is a key, the top-level one
+        // exactly when what is before it closes into a JSON object.
+        $at = strpos($text, ',"record":');
+        if ($at !== false) {
+            $head = json_decode(substr($text, 0, $at) . '}', true);
+            if (is_array($head) && ($head['ok'] ?? null) === true) {
+                return ['response' => $head, 'record_json' => substr($text, $at + 10, -1)];
+            }
+        }
+        $response = self::decode($text);
         if (($response['ok'] ?? null) !== true) {
             throw Error::fromResponse($response);
         }
+        $record = $response['record'] ?? null;
+        unset($response['record']);
 
-        return $response;
+        return ['response' => $response, 'record_json' => $record === null ? null : json_encode($record,
+            JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION)];
     }
 
     /** Sends raw request bytes and returns the raw response JSON (errors included, no exception). */
