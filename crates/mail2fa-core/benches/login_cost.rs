@@ -9,6 +9,9 @@ use serde_json::{json, Value};
 
 const USER: &str = "alice@example.com";
 const T0: u64 = 1_700_000_000;
+/// The login checks run after the setup's steps (one per fresh factor).
+const T_LOGIN: u64 = T0 + 30 * 12;
+const SEED: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
 fn keys() -> Value {
     json!([{"id": "k1", "key": "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="}])
@@ -41,12 +44,14 @@ fn time(runs: usize, mut f: impl FnMut()) -> (f64, f64) {
 fn main() {
     let enabled = ok(json!({
         "op": "import.gauthenticator", "user": USER, "keys": keys(), "entropy": entropy(1),
-        "time": T0, "prefs": {"secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "activate": true},
+        "time": T0, "prefs": {"secret": SEED, "activate": true},
     }))["record"]
         .clone();
+    // Security changes need a fresh factor: a code of the next unused step each.
+    let proof = |time: u64| json!({"method": "totp", "code": ok(json!({"op": "totp.code", "secret": SEED, "time": time}))["code"]});
     let generated = ok(json!({
         "op": "backup.generate", "user": USER, "keys": keys(), "entropy": entropy(2),
-        "time": T0, "record": enabled,
+        "time": T0, "record": enabled, "proof": proof(T0),
     }));
     let with_codes = generated["record"].clone();
     let last_code = generated["codes"][9].as_str().unwrap().to_string();
@@ -54,22 +59,21 @@ fn main() {
     let mut with_apps = with_codes.clone();
     let mut last_password = String::new();
     for i in 0..10u8 {
+        let time = T0 + 30 * (u64::from(i) + 1);
         let r = ok(json!({
-            "op": "app_password.create", "entropy": entropy(10 + i), "time": T0,
-            "label": format!("client {i}"), "record": with_apps,
+            "op": "app_password.create", "user": USER, "keys": keys(), "entropy": entropy(10 + i),
+            "time": time, "label": format!("client {i}"), "record": with_apps, "proof": proof(time),
         }));
         with_apps = r["record"].clone();
         last_password = r["password"].as_str().unwrap().to_string();
     }
 
     let decide = |factor: Value| {
-        json!({"op": "login.decide", "user": USER, "keys": keys(), "time": T0 + 5,
+        json!({"op": "login.decide", "user": USER, "keys": keys(), "time": T_LOGIN,
                "record": with_codes, "factor": factor})
     };
     let mut rows = Vec::new();
-    let totp_code = ok(
-        json!({"op": "totp.code", "secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "time": T0 + 5}),
-    )["code"]
+    let totp_code = ok(json!({"op": "totp.code", "secret": SEED, "time": T_LOGIN}))["code"]
         .as_str()
         .unwrap()
         .to_string();
@@ -88,12 +92,12 @@ fn main() {
         "login.decide, 10 backup codes, wrong code (all 10 compared)",
         time(200, || assert_eq!(handle(&req)["verdict"], "wrong")),
     ));
-    let req = json!({"op": "app_password.verify", "record": with_apps, "password": last_password, "time": T0 + 5});
+    let req = json!({"op": "app_password.verify", "record": with_apps, "password": last_password, "time": T_LOGIN});
     rows.push((
         "app_password.verify, 10 app passwords, right one (last of 10)",
         time(10, || assert_eq!(handle(&req)["valid"], true)),
     ));
-    let req = json!({"op": "app_password.verify", "record": with_apps, "password": "abcd-efgh-ijkl-mnop-qrst", "time": T0 + 5});
+    let req = json!({"op": "app_password.verify", "record": with_apps, "password": "abcd-efgh-ijkl-mnop-qrst", "time": T_LOGIN});
     rows.push((
         "app_password.verify, 10 app passwords, wrong one (tags filter)",
         time(10, || assert_eq!(handle(&req)["valid"], false)),
@@ -103,7 +107,7 @@ fn main() {
     for entry in untagged["app_passwords"].as_array_mut().unwrap() {
         entry.as_object_mut().unwrap().remove("tag");
     }
-    let req = json!({"op": "app_password.verify", "record": untagged, "password": "abcd-efgh-ijkl-mnop-qrst", "time": T0 + 5});
+    let req = json!({"op": "app_password.verify", "record": untagged, "password": "abcd-efgh-ijkl-mnop-qrst", "time": T_LOGIN});
     rows.push((
         "app_password.verify, 10 untagged, wrong one (all 10 hashed = Argon2id per backup code)",
         time(5, || assert_eq!(handle(&req)["valid"], false)),
