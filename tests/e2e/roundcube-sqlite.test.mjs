@@ -544,6 +544,14 @@ test('settings: regenerate backup codes and turn 2FA off, each only with a curre
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create new backup codes' }).click()]);
   const codes = await page.locator('#mail2fa-backup-codes code').allTextContents();
   assert.ok(codes.length >= 8, 'new codes shown once');
+  // An app password with an unused backup code as the fresh factor.
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  await page.fill('#mail2fa-app-label', 'Laptop');
+  await page.click('#mail2fa-app-backup-box summary');
+  await page.fill('#mail2fa-app-backup', codes[0]);
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create app password' }).click()]);
+  assert.match((await page.locator('#mail2fa-app-password').textContent()).trim(), /^[a-z]{4}(-[a-z]{4}){4}$/);
+  assert.equal(sql(env, 'SELECT id FROM mail2fa_app_passwords WHERE username = ?', ['erin']).length, 1);
   await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
   await page.fill('#mail2fa-disable-code', phone.wrong());
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Turn off' }).click()]);
@@ -551,6 +559,10 @@ test('settings: regenerate backup codes and turn 2FA off, each only with a curre
   await page.fill('#mail2fa-disable-code', await phone.next());
   await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Turn off' }).click()]);
   await page.locator('#mail2fa-state[data-state=disabled]').waitFor();
+  assert.match(await page.locator('#mail2fa-message').textContent(), /now off\. 1 app passwords were revoked/,
+    'turning 2FA off revokes the app passwords and says so');
+  assert.equal(sql(env, 'SELECT id FROM mail2fa_app_passwords WHERE username = ?', ['erin']).length, 0);
+  assert.equal(await page.locator('#mail2fa-apps').count(), 0, 'nothing left to list');
   await logout(page);
   assert.equal(await login(page, env, 'erin'), 'inbox', 'after turning it off the password suffices');
   await r.b.close();

@@ -53,6 +53,15 @@ export function logLines(env, name) {
 /** Starts an environment; returns its env (URL, DSN, DIR, ...) and a stop function. */
 export function up({ db = 'sqlite', local = '' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `mail2fa-e2e-${db}-`));
+  // MAIL2FA_E2E_DIST: a directory with a matching libmail2fa_host.so + mail2fa.wasm (and the
+  // mail2fa.ini configure.php wrote for them, given as MAIL2FA_PHP_INI), so a run is not
+  // disturbed by dist/ being rebuilt meanwhile.
+  const dist = process.env.MAIL2FA_E2E_DIST;
+  if (dist) {
+    const pin = `\n$config['mail2fa_core_options']['library'] = ${JSON.stringify(join(dist, 'libmail2fa_host.so'))};\n`
+      + `$config['mail2fa_core_options']['wasm'] = ${JSON.stringify(join(dist, 'mail2fa.wasm'))};\n`;
+    local = (local || '<?php\n') + pin;
+  }
   if (local) writeFileSync(join(dir, 'local.inc.php'), local);
   const t0 = Date.now();
   try {
