@@ -38,6 +38,7 @@ pub mod otpauth;
 pub mod phc;
 pub mod policy;
 pub mod record;
+mod record_json;
 pub mod seal;
 pub mod totp;
 pub mod user;

@@ -381,6 +381,12 @@ impl Record {
         }
     }
 
+    /// The record as JSON text: `serde_json::to_vec(&self.to_value())`, written without
+    /// building the `Value` first.
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::record_json::to_json(self)
+    }
+
     /// The record as JSON.
     pub fn to_value(&self) -> Value {
         // Serializing plain structs and maps to a Value cannot fail.

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::{fields, Request, Response};
 use crate::error::{Error, ErrorCode, Result};
 use crate::login::{decide as decide_login, Factor, TrustRequest};
+use crate::record::Record;
 
 fn opt<T: Into<Value>>(v: Option<T>) -> Value {
     v.map_or(Value::Null, Into::into)
@@ -35,6 +36,14 @@ fn factor<'a>(req: &Request<'a>) -> Result<Factor<'a>> {
 
 /// `login.decide`: record + factor + time + policy → verdict and the updated record.
 pub fn decide(req: &Request) -> Result<Response> {
+    let (mut response, record) = decide_parts(req)?;
+    response.insert("record".into(), record.to_value());
+    Ok(response)
+}
+
+/// `login.decide` as the response's other fields and the updated record, which the
+/// dispatcher's fast path writes as text directly ([`Record::to_json`]).
+pub(crate) fn decide_parts(req: &Request) -> Result<(Response, Record)> {
     let user = req.user()?;
     let time = req.time()?;
     let keyring = req.keyring()?;
@@ -85,6 +94,6 @@ pub fn decide(req: &Request) -> Result<Response> {
         ("trust_days", Value::from(d.trust_days)),
         ("pending_expires_at", opt(d.pending_expires_at)),
         ("state", Value::from(record.state().as_str())),
-        ("record", record.to_value()),
     ]))
+    .map(|response| (response, record))
 }

@@ -198,17 +198,30 @@ fn handle_record_text(input: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let record = request.record.map(serde_json::value::RawValue::get);
-    let mut response = respond(run(&Request::with_record_json(&request.fields, record)));
-    let record = response
-        .as_object_mut()
-        .and_then(|fields| fields.remove("record"));
+    let request = Request::with_record_json(&request.fields, record);
+    // login.decide, the login check itself: its record written straight from the struct.
+    let (mut response, record) = if op == "login.decide" {
+        match login_ops::decide_parts(&request) {
+            Ok((fields, record)) => (respond(Ok(fields)), Some(record.to_json())),
+            Err(error) => (error_value(&error), None),
+        }
+    } else {
+        (respond(run(&request)), None)
+    };
+    let record = match record {
+        Some(text) => Some(text),
+        None => response
+            .as_object_mut()
+            .and_then(|fields| fields.remove("record"))
+            .map(|value| serde_json::to_vec(&value).unwrap_or_default()),
+    };
     // A Value always serializes; a response object always has `ok`, so it ends in `}`
     // after at least one field.
     let mut out = serde_json::to_vec(&response).unwrap_or_default();
     if let Some(record) = record {
         out.pop();
         out.extend_from_slice(b",\"record\":");
-        out.extend_from_slice(&serde_json::to_vec(&record).unwrap_or_default());
+        out.extend_from_slice(&record);
         out.push(b'}');
     }
     Some(out)
