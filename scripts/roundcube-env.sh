@@ -277,7 +277,6 @@ EOF
 \$config['mail2fa_policy'] = ['max_failures' => 5, 'lock_base' => 5, 'lock_max' => 5, 'device_days' => 30];
 // grace (and anyone @required.example) must use 2FA: they enroll right after the password.
 \$config['mail2fa_policy_rules'] = [['match' => ['grace', '@required.example'], 'policy' => ['mode' => 'required']]];
-\$config['mail2fa_trust_days'] = 30;
 \$config['mail2fa_fail_log'] = true;
 \$config['mail2fa_core_options'] = ['cache_dir' => getenv('MAIL2FA_CACHE_DIR') ?: null];
 @include __DIR__ . '/local.inc.php';
