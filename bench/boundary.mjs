@@ -8,7 +8,8 @@
 //
 // DIR (default /tmp/before) is a checkout of the earlier commit with its module built and
 // copied into its package (`git worktree add /tmp/before <commit>`, then in it `make wasm`
-// and `node plugins-js/scripts/copy-dist.mjs`); without it only this tree is measured.
+// and `node plugins-js/scripts/copy-dist.mjs`, and link this tree's node_modules into it for
+// better-sqlite3); without it only this tree is measured.
 // Run from the repo root after `npm ci` and `make wasm`.
 import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -67,9 +68,22 @@ async function contestants(label, dir) {
     clock.s = T0 + 30 * j;
     return (await mfa.verifyLogin('bench', codes[j])).ok;
   };
+  // The reference SQLite storage on an in-memory database (better-sqlite3).
+  const { SqliteStorage } = await import(pathToFileURL(`${dir}/plugins-js/sqlite.js`).href);
+  const sqlite = new SqliteStorage(':memory:');
+  const sqlClock = { s: T0 };
+  const sqlMfa = new m.Mail2fa({ keys: KEYS, storage: sqlite, now: () => sqlClock.s * 1000 });
+  await sqlite.compareAndSet('bench', null, fresh());
+  let q = 0;
+  const verifySql = async () => {
+    q++;
+    sqlClock.s = T0 + 30 * q;
+    return (await sqlMfa.verifyLogin('bench', codes[q])).ok;
+  };
   return {
     [`${label}: loginDecide on a stored record`]: decide,
     [`${label}: Mail2fa.verifyLogin (MemoryStorage)`]: verify,
+    [`${label}: Mail2fa.verifyLogin (SqliteStorage, :memory:)`]: verifySql,
   };
 }
 
