@@ -152,7 +152,7 @@ function child(string $dir, bool $argon2): void
         }
         $wasm = [];
         $php = [];
-        for ($r = 0; $r < 5; $r++) {
+        for ($r = 0; $r < 9; $r++) {
             $t = hrtime(true);
             $core->phcHash('correct horse battery staple', $salt, ['m' => 19456, 't' => 2, 'p' => 1]);
             $wasm[] = (hrtime(true) - $t) / 1e6;
@@ -181,7 +181,7 @@ $results = [];
 for ($p = 0; $p < $pairs; $p++) {
     foreach ($sides as $label => $dir) {
         $cmd = [PHP_BINARY, '-d', 'ffi.enable=1', __FILE__, "--child=$dir"];
-        if ($p < 3) {
+        if ($p < 5) {
             $cmd[] = '--argon2';
         }
         $proc = proc_open($cmd, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
