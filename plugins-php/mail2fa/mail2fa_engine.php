@@ -18,6 +18,8 @@ class mail2fa_engine
     /** @var mail2fa_storage|null */
     private $storage;
     private $core;
+    /** @var string|null the signed-in user's canonical name (once per request) */
+    private $session_user;
 
     public function __construct(rcube $rc)
     {
@@ -244,6 +246,33 @@ class mail2fa_engine
         return null;
     }
 
+    /**
+     * The record key of a login name on a configuration that guarantees one canonical name:
+     * throws mail2fa_config_error on a refused configuration, else canonical().
+     */
+    public function user(string $login): string
+    {
+        $problem = $this->refused_configuration();
+        if ($problem !== null) {
+            throw new mail2fa_config_error($problem);
+        }
+
+        return $this->canonical($login);
+    }
+
+    /**
+     * The signed-in user's record key: the canonical name of the IMAP login. Throws on a
+     * refused configuration (mail2fa_config_error) or a name the core refuses.
+     */
+    public function session_user(): string
+    {
+        if ($this->session_user === null) {
+            $this->session_user = $this->user((string) $_SESSION['username']);
+        }
+
+        return $this->session_user;
+    }
+
     /** The stored row of a user, or null. */
     public function load(string $user): ?array
     {
@@ -375,6 +404,51 @@ class mail2fa_engine
         }
 
         return false;
+    }
+
+    /** mail2fa_allowed_networks: when set, Roundcube answers only clients from these networks. */
+    public function network_allowed(): bool
+    {
+        $nets = (array) $this->rc->config->get('mail2fa_allowed_networks', []);
+        if (empty($nets)) {
+            return true;
+        }
+
+        return self::ip_in($this->client_ip(), $nets);
+    }
+
+    /**
+     * The optional fail2ban line (mail2fa_fail_log): "mail2fa: <result> for <user> from <ip>".
+     * Never a code, token or password.
+     */
+    public function fail_log(string $user, string $result, string $method, ?string $reason = null, ?string $where = null)
+    {
+        if (!$this->rc->config->get('mail2fa_fail_log')) {
+            return;
+        }
+        $line = sprintf('%s for %s from %s (method %s%s%s)', $result === 'ok' ? 'second factor accepted' : "second factor $result",
+            self::log_safe($user), $this->client_ip(), $method, $reason ? ", $reason" : '', $where ? ", $where" : '');
+        rcube::write_log('mail2fa', $line);
+    }
+
+    /** An error line in Roundcube's error log, prefixed "mail2fa: ". */
+    public function log_error(string $message)
+    {
+        rcube::raise_error(['code' => 500, 'type' => 'php', 'message' => 'mail2fa: ' . $message], true, false);
+    }
+
+    /** An exception as a log line: the core's error code and message hold no secrets. */
+    public static function describe(Throwable $e): string
+    {
+        $code = method_exists($e, 'getErrorCode') ? $e->getErrorCode() : (property_exists($e, 'errorCode') ? $e->errorCode : get_class($e));
+
+        return "$code: " . self::log_safe($e->getMessage());
+    }
+
+    /** A user-supplied string fit for a log line: printable ASCII, at most 300 characters. */
+    public static function log_safe(string $s): string
+    {
+        return preg_replace('/[^\x20-\x7e]/', '?', substr($s, 0, 300));
     }
 }
 
