@@ -262,8 +262,12 @@ export interface Mail2faOptions {
   now?: () => number;
   /** Entropy source (default Web Crypto). */
   random?: RandomSource;
-  /** The site policy, passed to the core on every call that takes one. */
-  policy?: Policy;
+  /**
+   * The site policy, passed to the core on every call that takes one; or a function of the
+   * canonical user name (`canonicalUser`) returning that user's policy, called once per method
+   * call that needs it (a result that is no object: `invalid_field`; at login, a held login).
+   */
+  policy?: Policy | ((user: string) => Policy);
   /**
    * How the core makes the one canonical user name (op `user.canonical`) that every method
    * keys on; set it as the IMAP server resolves names. Default: ASCII lower case, domain kept.

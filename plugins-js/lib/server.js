@@ -52,6 +52,14 @@ function jsonField(value) {
   return text;
 }
 
+/** The error for a policy that is no object (or a policy function that returned none); PHP's Service says the same. */
+const POLICY_NOT_OBJECT = 'policy must be an object, or a function of the canonical user name that returns one';
+
+/** Whether `value` is a policy object (a plain JSON object: not null, not an array). */
+function isPolicyObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 /** Login names whose canonical form (user.canonical) a Mail2fa keeps, at most. */
 const CANONICAL_CACHE = 1024;
 
@@ -118,7 +126,10 @@ export class Mail2fa {
    * @param {number} [options.window] TOTP steps accepted either side of now (core default 1)
    * @param {() => number} [options.now] milliseconds since the epoch (default Date.now)
    * @param {{getRandomValues(a: Uint8Array): Uint8Array}} [options.random] default crypto
-   * @param {object} [options.policy] the site policy (docs/ops.md#site-policy-policy), passed to the core
+   * @param {object | ((user: string) => object)} [options.policy] the site policy
+   *   (docs/ops.md#site-policy-policy), passed to the core on every call that takes one; or a
+   *   function of the canonical user name returning the policy for that user (called once per
+   *   method call that needs it; anything but an object is refused: `invalid_field`)
    * @param {{case?: 'lower'|'keep', domain?: 'keep'|'strip', default_domain?: string}} [options.username]
    *   how the core makes the one canonical user name (user.canonical) every method keys on;
    *   configure it as your IMAP server resolves names (default: ASCII lower case, domain kept)
@@ -129,6 +140,9 @@ export class Mail2fa {
     }
     if (!storage || typeof storage.get !== 'function' || typeof storage.compareAndSet !== 'function') {
       throw new Mail2faError('missing_field', 'Mail2fa needs a storage with get(user) and compareAndSet(user, version, record)');
+    }
+    if (policy !== undefined && typeof policy !== 'function' && !isPolicyObject(policy)) {
+      throw new Mail2faError('invalid_field', POLICY_NOT_OBJECT);
     }
     this.#keys = keys.map(({ id, key }) => ({ id, key }));
     this.#storage = storage;
@@ -187,8 +201,21 @@ export class Mail2fa {
     return this.#window === undefined ? {} : { window: this.#window };
   }
 
-  #policyField() {
-    return this.#policy === undefined ? {} : { policy: this.#policy };
+  /**
+   * The policy for `user` (canonical): the one site policy, or what the policy function
+   * returns for this user (it must be an object: anything else is `invalid_field`).
+   */
+  #policyFor(user) {
+    if (typeof this.#policy !== 'function') return this.#policy;
+    const policy = this.#policy(user);
+    if (!isPolicyObject(policy)) throw new Mail2faError('invalid_field', POLICY_NOT_OBJECT);
+    return policy;
+  }
+
+  /** The request's `policy` field for `user` (canonical), or nothing when there is no policy. */
+  #policyField(user) {
+    const policy = this.#policyFor(user);
+    return policy === undefined ? {} : { policy };
   }
 
   /**
@@ -279,10 +306,11 @@ export class Mail2fa {
   /** One `login.decide` step under compare-and-set (the limiter's count is in the record). */
   async #decide(user, factor, { trustDevice = false, userAgent } = {}) {
     const context = this.#context(user);
+    const policy = this.#policyField(user);
     const trust = trustDevice
       ? { trust_device: true, entropy: this.#entropy(), ...(userAgent === undefined ? {} : { user_agent: String(userAgent) }) }
       : {};
-    const fields = () => ({ ...context, time: this.#time(), factor, ...this.#windowField(), ...this.#policyField(), ...trust });
+    const fields = () => ({ ...context, time: this.#time(), factor, ...this.#windowField(), ...policy, ...trust });
     let decision;
     if (this.#storesText()) {
       // The request as text around the stored record's text; without a row the core
@@ -290,7 +318,7 @@ export class Mail2fa {
       this.#keysText ??= JSON.stringify(this.#keys);
       const fixed = `"user":${JSON.stringify(user)},"keys":${this.#keysText},"factor":${JSON.stringify(factor)}`
         + (this.#window === undefined ? '' : `,"window":${JSON.stringify(this.#window)}`)
-        + (this.#policy === undefined ? '' : `,"policy":${jsonField(this.#policy)}`)
+        + (policy.policy === undefined ? '' : `,"policy":${jsonField(policy.policy)}`)
         + (trustDevice ? `,"trust_device":true,"entropy":${JSON.stringify(trust.entropy)}` : '')
         + (trust.user_agent === undefined ? '' : `,"user_agent":${JSON.stringify(trust.user_agent)}`);
       decision = await this.#updateText(user, (text) =>
@@ -352,12 +380,13 @@ export class Mail2fa {
    */
   async enroll(user, { account, issuer = this.#issuer, algorithm, digits, period, proof } = {}) {
     user = this.canonicalUser(user);
+    const policy = this.#policyField(user);
     const context = this.#context(user);
     const options = Object.fromEntries(
       Object.entries({ account, issuer, algorithm, digits, period }).filter(([, v]) => v !== undefined),
     );
     const result = await this.#update(user, (record) =>
-      totpEnroll({ ...context, ...options, ...this.#proofField(proof), ...this.#policyField(), record, time: this.#time(), entropy: this.#entropy() }),
+      totpEnroll({ ...context, ...options, ...this.#proofField(proof), ...policy, record, time: this.#time(), entropy: this.#entropy() }),
     );
     const fresh = this.#fresh(result.fresh);
     if (fresh && !fresh.accepted) return { ok: false, fresh, state: result.state ?? null };
@@ -377,11 +406,12 @@ export class Mail2fa {
    */
   async confirm(user, code) {
     user = this.canonicalUser(user);
+    const policy = this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       totpActivate({
         ...context, record, code: String(code), time: this.#time(), entropy: this.#entropy(),
-        ...this.#windowField(), ...this.#policyField(),
+        ...this.#windowField(), ...policy,
       }),
     );
     const confirmed = { ok: result.activated, reason: result.reason, state: result.state };
@@ -407,9 +437,10 @@ export class Mail2fa {
    */
   async disable(user, code, { method = 'totp' } = {}) {
     user = this.canonicalUser(user);
+    const policy = this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
-      totpDisable({ ...context, record, code: String(code), method, time: this.#time(), ...this.#windowField(), ...this.#policyField() }),
+      totpDisable({ ...context, record, code: String(code), method, time: this.#time(), ...this.#windowField(), ...policy }),
     );
     return {
       ok: result.disabled, reason: result.reason, retryAfter: result.retry_after ?? null, state: result.state,
@@ -471,10 +502,11 @@ export class Mail2fa {
    */
   async generateBackupCodes(user, { count, proof } = {}) {
     user = this.canonicalUser(user);
+    const policy = this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       backupGenerate({
-        ...context, record, time: this.#time(), entropy: this.#entropy(), ...this.#policyField(), ...this.#windowField(),
+        ...context, record, time: this.#time(), entropy: this.#entropy(), ...policy, ...this.#windowField(),
         ...this.#proofField(proof), ...(count === undefined ? {} : { count }),
       }),
     );
@@ -486,9 +518,10 @@ export class Mail2fa {
   /** Checks and consumes a backup code outside a login (re-authentication), under the limiter. */
   async verifyBackupCode(user, code) {
     user = this.canonicalUser(user);
+    const policy = this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
-      backupVerify({ ...context, record, code: String(code), time: this.#time(), ...this.#policyField() }),
+      backupVerify({ ...context, record, code: String(code), time: this.#time(), ...policy }),
     );
     return { ok: result.accepted, reason: result.reason, retryAfter: result.retry_after, remaining: result.remaining };
   }
@@ -509,10 +542,11 @@ export class Mail2fa {
    */
   async createAppPassword(user, label, { proof } = {}) {
     user = this.canonicalUser(user);
+    const policy = this.#policyField(user);
     const result = await this.#update(user, (record) =>
       appPasswordCreate({
         ...this.#context(user), record, label, time: this.#time(), entropy: this.#entropy(),
-        ...this.#policyField(), ...this.#windowField(), ...this.#proofField(proof),
+        ...policy, ...this.#windowField(), ...this.#proofField(proof),
       }),
     );
     const fresh = this.#fresh(result.fresh);
@@ -529,8 +563,9 @@ export class Mail2fa {
   /** Whether `password` is one of the user's app passwords (IMAP/SMTP login): `{ok, id}`. */
   async verifyAppPassword(user, password) {
     user = this.canonicalUser(user);
+    const policy = this.#policyField(user);
     const result = await this.#update(user, (record) =>
-      appPasswordVerify({ record, password: String(password), time: this.#time(), ...this.#policyField() }),
+      appPasswordVerify({ record, password: String(password), time: this.#time(), ...policy }),
     );
     return { ok: result.valid, id: result.id };
   }
@@ -542,7 +577,8 @@ export class Mail2fa {
    */
   async projection(user) {
     user = this.canonicalUser(user);
-    const result = recordProjection({ record: await this.#current(user), ...this.#policyField() });
+    const policy = this.#policyField(user);
+    const result = recordProjection({ record: await this.#current(user), ...policy });
     return { state: result.state, appPasswords: result.app_passwords };
   }
 
@@ -574,10 +610,11 @@ export class Mail2fa {
    */
   async trustDevice(user, { userAgent, proof } = {}) {
     user = this.canonicalUser(user);
+    const policy = this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       deviceTrust({
-        ...context, record, time: this.#time(), entropy: this.#entropy(), ...this.#policyField(), ...this.#windowField(),
+        ...context, record, time: this.#time(), entropy: this.#entropy(), ...policy, ...this.#windowField(),
         ...this.#proofField(proof), ...(userAgent === undefined ? {} : { user_agent: String(userAgent) }),
       }),
     );

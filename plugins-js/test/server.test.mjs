@@ -677,3 +677,40 @@ test('compare-and-set retry rule: 8 tries with a short random wait, then conflic
   const begin = await node.beginLogin('quinn', { deviceToken: trusted.deviceToken });
   assert.deepEqual([begin.required, begin.ok, begin.error, tries], [true, false, 'conflict', 8]);
 });
+
+test('policy as a function of the canonical user: called with the canonical name for every call that takes a policy', async () => {
+  const storage = new MemoryStorage();
+  const keys = [generateKey('k1')];
+  const clock = { now: T0 };
+  const seen = [];
+  const mfa = new Mail2fa({
+    keys, storage, now: () => clock.now, username: { domain: 'strip' },
+    policy: (user) => {
+      seen.push(user);
+      return user === 'boss' ? { mode: 'required', methods: ['totp', 'backup_code'] } : { mode: 'optional' };
+    },
+  });
+  // One user must enroll, the other needn't: the same site, the same storage.
+  assert.equal((await mfa.beginLogin('BOSS@example.com')).verdict, 'enroll_required');
+  assert.equal((await mfa.beginLogin('Intern@example.com')).verdict, 'not_required');
+  assert.deepEqual(seen, ['boss', 'intern']);
+  const secret = await enable(mfa, clock, 'boss');
+  // The boss's policy has no app passwords: the core refuses one (with a valid proof).
+  await assert.rejects(mfa.createAppPassword('boss', 'phone', { proof: nextProof(clock, secret) }), { code: 'method_not_allowed' });
+  assert.ok(seen.length > 4 && seen.every((u) => u === 'boss' || u === 'intern'), `called with ${seen}`);
+
+  // An object policy is the same for everyone (as before).
+  const fixed = new Mail2fa({ keys, storage: new MemoryStorage(), policy: { mode: 'required' } });
+  assert.equal((await fixed.beginLogin('anyone')).verdict, 'enroll_required');
+
+  // Anything but an object, from the option or from the function: invalid_field, at login held.
+  const message = 'policy must be an object, or a function of the canonical user name that returns one';
+  for (const bad of [null, 'required', [], 5]) {
+    const odd = new Mail2fa({ keys, storage, policy: () => bad });
+    await assert.rejects(odd.enroll('intern'), { code: 'invalid_field', message });
+    await assert.rejects(odd.projection('intern'), { code: 'invalid_field', message });
+    const held = await odd.beginLogin('intern');
+    assert.deepEqual([held.required, held.ok, held.error], [true, false, 'invalid_field']);
+    if (bad !== null) assert.throws(() => new Mail2fa({ keys, storage, policy: bad }), { code: 'invalid_field', message });
+  }
+});

@@ -89,6 +89,8 @@ const custom = new Mail2fa({ keys, storage: new RedisLikeStorage(), username: { 
 
 async function flow(): Promise<void> {
   const strict = new Mail2fa({ keys, storage: new MemoryStorage(), policy });
+  const perUser = new Mail2fa({ keys, storage: new MemoryStorage(), policy: (name: string): Policy => (name === 'boss' ? policy : {}) });
+  console.log(await perUser.status(user));
   const begin = await strict.beginLogin(user, { deviceToken: 'cookie' });
   if (begin.required && begin.error) console.log(begin.error);
   if (begin.pendingExpiresAt) console.log(begin.pendingExpiresAt, begin.trustDays);
@@ -139,6 +141,8 @@ await mfa.verifyLogin(user, 123456);
 await mfa.verifyLogin(user, '123456', { method: 'sms' });
 // @ts-expect-error: a policy field that does not exist
 new Mail2fa({ keys, storage: new MemoryStorage(), policy: { mdoe: 'required' } });
+// @ts-expect-error: a policy function must return a policy
+new Mail2fa({ keys, storage: new MemoryStorage(), policy: (name: string) => name.length });
 // @ts-expect-error: a refused change has no codes to show
 mfa.generateBackupCodes(user, { proof: { code: '1' } }).then((r) => (r.ok ? null : r.codes.length));
 // @ts-expect-error: keys are {id, key}

@@ -25,13 +25,17 @@ final class Service
 
     private const OPTIONS = ['keys', 'storage', 'issuer', 'window', 'policy', 'username', 'now', 'random', 'core'];
 
+    /** The error for a policy that is no object (or a policy callable that returned none); JS's Mail2fa says the same. */
+    private const POLICY_NOT_OBJECT = 'policy must be an object, or a function of the canonical user name that returns one';
+
     private Core $core;
     private Storage $storage;
     /** @var list<array{id: string, key: string}> */
     private array $keys;
     private ?string $issuer;
     private ?int $window;
-    private ?array $policy;
+    /** @var array|(callable(string): array)|null the site policy, or a function of the canonical user name */
+    private $policy;
     private ?array $username;
     /** @var callable(): (int|float) Unix seconds */
     private $now;
@@ -43,7 +47,10 @@ final class Service
      * - `keys` (required): the site keyring `[['id' => …, 'key' => …], …]`, current key first;
      * - `storage` (required): a Storage (MemoryStorage, the plugin's SQL driver, yours);
      * - `issuer`: shown in authenticator apps; `window`: TOTP steps accepted either side of now;
-     * - `policy`: the site policy (docs/ops.md), passed to the core;
+     * - `policy`: the site policy (docs/ops.md) as an array, passed to the core on every call
+     *   that takes one; or a callable `fn (string $canonicalUser): array` returning the policy
+     *   for that user (called once per method call that needs it, with the canonical name;
+     *   anything but an array with string keys, or [], is refused: `invalid_field`);
      * - `username`: the user.canonical rule (`case`, `domain`, `default_domain`);
      * - `now`: a callable returning Unix **seconds** (PHP's unit; JS's `now` returns
      *   milliseconds), default `time()`;
@@ -69,7 +76,12 @@ final class Service
         $this->storage = $options['storage'];
         $this->issuer = $options['issuer'] ?? null;
         $this->window = $options['window'] ?? null;
-        $this->policy = $options['policy'] ?? null;
+        $policy = $options['policy'] ?? null;
+        if ($policy !== null && !($policy instanceof \Closure || (is_object($policy) && is_callable($policy)))
+            && !self::isPolicyObject($policy)) {
+            throw new Error('invalid_field', self::POLICY_NOT_OBJECT);
+        }
+        $this->policy = $policy;
         $this->username = $options['username'] ?? null;
         $this->now = $options['now'] ?? static fn (): int => time();
         $this->random = $options['random'] ?? static fn (int $n): string => random_bytes($n);
@@ -118,9 +130,30 @@ final class Service
         return $this->window === null ? [] : ['window' => $this->window];
     }
 
-    private function policyField(): array
+    /** Whether $value is a policy object: an array with string keys, or [] (JSON's {}). */
+    private static function isPolicyObject(mixed $value): bool
     {
-        return $this->policy === null ? [] : ['policy' => self::object($this->policy)];
+        return is_array($value) && ($value === [] || !array_is_list($value));
+    }
+
+    /**
+     * The request's `policy` field for `$user` (canonical): the one site policy, or what the
+     * policy callable returns for this user (it must be a policy object: else `invalid_field`).
+     */
+    private function policyField(string $user): array
+    {
+        if ($this->policy === null) {
+            return [];
+        }
+        $policy = $this->policy;
+        if (!is_array($policy)) {
+            $policy = ($policy)($user);
+            if (!self::isPolicyObject($policy)) {
+                throw new Error('invalid_field', self::POLICY_NOT_OBJECT);
+            }
+        }
+
+        return ['policy' => self::object($policy)];
     }
 
     /** A proof (a current factor) for a security change: `['method' => 'totp'|'backup_code', 'code' => …]`. */
@@ -242,13 +275,14 @@ final class Service
     /** One login.decide step under compare-and-set (the limiter's count is in the record). */
     private function decide(string $user, ?array $factor, bool $trustDevice = false, ?string $userAgent = null): array
     {
+        $policy = $this->policyField($user);
         // Entropy for the device token is drawn once per request, before the retries (as in JS).
         $trust = $trustDevice
             ? ['trust_device' => true, 'entropy' => $this->entropy()] + ($userAgent === null ? [] : ['user_agent' => $userAgent])
             : [];
         $decision = $this->update($user, fn (array $record): array => $this->op('login.decide', $this->context($user)
             + ['record' => $record, 'time' => $this->time(), 'factor' => $factor]
-            + $this->windowField() + $this->policyField() + $trust));
+            + $this->windowField() + $policy + $trust));
 
         return self::loginResult($decision);
     }
@@ -307,6 +341,7 @@ final class Service
     public function enroll(string $user, array $options = []): array
     {
         $user = $this->canonicalUser($user);
+        $policy = $this->policyField($user);
         $fields = array_filter([
             'account' => $options['account'] ?? null,
             'issuer' => array_key_exists('issuer', $options) ? $options['issuer'] : $this->issuer,
@@ -316,7 +351,7 @@ final class Service
         ], static fn ($v) => $v !== null);
         $proof = $options['proof'] ?? null;
         $result = $this->update($user, fn (array $record): array => $this->op('totp.enroll', $this->context($user)
-            + $fields + $this->proofField($proof) + $this->policyField()
+            + $fields + $this->proofField($proof) + $policy
             + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
@@ -340,9 +375,10 @@ final class Service
     public function confirm(string $user, string $code): array
     {
         $user = $this->canonicalUser($user);
+        $policy = $this->policyField($user);
         $result = $this->update($user, fn (array $record): array => $this->op('totp.activate', $this->context($user)
             + ['record' => $record, 'code' => $code, 'time' => $this->time(), 'entropy' => $this->entropy()]
-            + $this->windowField() + $this->policyField()));
+            + $this->windowField() + $policy));
         $confirmed = ['ok' => $result['activated'] ?? null, 'reason' => $result['reason'] ?? null, 'state' => $result['state'] ?? null];
         if (($result['activated'] ?? false) === true) {
             if (is_array($result['backup_codes'] ?? null)) {
@@ -372,10 +408,11 @@ final class Service
     public function disable(string $user, string $code, array $options = []): array
     {
         $user = $this->canonicalUser($user);
+        $policy = $this->policyField($user);
         $method = $options['method'] ?? 'totp';
         $result = $this->update($user, fn (array $record): array => $this->op('totp.disable', $this->context($user)
             + ['record' => $record, 'code' => $code, 'method' => $method, 'time' => $this->time()]
-            + $this->windowField() + $this->policyField()));
+            + $this->windowField() + $policy));
         $disabled = $result['disabled'] ?? null;
 
         return ['ok' => $disabled, 'reason' => $result['reason'] ?? null, 'retryAfter' => $result['retry_after'] ?? null,
@@ -444,11 +481,12 @@ final class Service
     public function generateBackupCodes(string $user, array $options = []): array
     {
         $user = $this->canonicalUser($user);
+        $policy = $this->policyField($user);
         $proof = $options['proof'] ?? null;
         $count = isset($options['count']) ? ['count' => $options['count']] : [];
         $result = $this->update($user, fn (array $record): array => $this->op('backup.generate', $this->context($user)
             + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]
-            + $this->policyField() + $this->windowField() + $this->proofField($proof) + $count));
+            + $policy + $this->windowField() + $this->proofField($proof) + $count));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
             return ['ok' => false, 'codes' => null, 'remaining' => $result['remaining'] ?? null, 'fresh' => $fresh];
@@ -461,8 +499,9 @@ final class Service
     public function verifyBackupCode(string $user, string $code): array
     {
         $user = $this->canonicalUser($user);
+        $policy = $this->policyField($user);
         $result = $this->update($user, fn (array $record): array => $this->op('backup.verify', $this->context($user)
-            + ['record' => $record, 'code' => $code, 'time' => $this->time()] + $this->policyField()));
+            + ['record' => $record, 'code' => $code, 'time' => $this->time()] + $policy));
 
         return ['ok' => $result['accepted'] ?? null, 'reason' => $result['reason'] ?? null,
             'retryAfter' => $result['retry_after'] ?? null, 'remaining' => $result['remaining'] ?? null];
@@ -485,10 +524,11 @@ final class Service
     public function createAppPassword(string $user, string $label, array $options = []): array
     {
         $user = $this->canonicalUser($user);
+        $policy = $this->policyField($user);
         $proof = $options['proof'] ?? null;
         $result = $this->update($user, fn (array $record): array => $this->op('app_password.create', $this->context($user)
             + ['record' => $record, 'label' => $label, 'time' => $this->time(), 'entropy' => $this->entropy()]
-            + $this->policyField() + $this->windowField() + $this->proofField($proof)));
+            + $policy + $this->windowField() + $this->proofField($proof)));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
             return ['ok' => false, 'password' => null, 'id' => null, 'fresh' => $fresh];
@@ -509,8 +549,9 @@ final class Service
     public function verifyAppPassword(string $user, string $password): array
     {
         $user = $this->canonicalUser($user);
+        $policy = $this->policyField($user);
         $result = $this->update($user, fn (array $record): array => $this->op('app_password.verify',
-            ['record' => $record, 'password' => $password, 'time' => $this->time()] + $this->policyField()));
+            ['record' => $record, 'password' => $password, 'time' => $this->time()] + $policy));
 
         return ['ok' => $result['valid'] ?? null, 'id' => $result['id'] ?? null];
     }
@@ -522,7 +563,8 @@ final class Service
     public function projection(string $user): array
     {
         $user = $this->canonicalUser($user);
-        $result = $this->op('record.projection', ['record' => $this->current($user)] + $this->policyField());
+        $policy = $this->policyField($user);
+        $result = $this->op('record.projection', ['record' => $this->current($user)] + $policy);
 
         return ['state' => $result['state'] ?? null, 'appPasswords' => $result['app_passwords'] ?? null];
     }
@@ -565,11 +607,12 @@ final class Service
     public function trustDevice(string $user, array $options = []): array
     {
         $user = $this->canonicalUser($user);
+        $policy = $this->policyField($user);
         $proof = $options['proof'] ?? null;
         $agent = isset($options['userAgent']) ? ['user_agent' => (string) $options['userAgent']] : [];
         $result = $this->update($user, fn (array $record): array => $this->op('device.trust', $this->context($user)
             + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]
-            + $this->policyField() + $this->windowField() + $this->proofField($proof) + $agent));
+            + $policy + $this->windowField() + $this->proofField($proof) + $agent));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
             return ['ok' => false, 'token' => null, 'id' => null, 'expiresAt' => null, 'fresh' => $fresh];

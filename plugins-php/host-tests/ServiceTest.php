@@ -1,0 +1,96 @@
+<?php
+
+declare(strict_types=1);
+
+use Mail2fa\Core;
+use Mail2fa\Error;
+use Mail2fa\MemoryStorage;
+use Mail2fa\Service;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * Mail2fa\Service beyond the shared scenarios (tests/scenarios/): the parts of its contract
+ * that are PHP-side (option checks, callables), each mirrored by a test of the JS class in
+ * plugins-js/test/server.test.mjs.
+ */
+final class ServiceTest extends TestCase
+{
+    private const KEYS = [['id' => 'k1', 'key' => 'AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=']];
+    private const POLICY_NOT_OBJECT = 'policy must be an object, or a function of the canonical user name that returns one';
+
+    private static ?Core $core = null;
+
+    private static function core(): Core
+    {
+        return self::$core ??= Core::open(TestEnv::options());
+    }
+
+    private static function service(array $options): Service
+    {
+        return new Service($options + ['keys' => self::KEYS, 'storage' => new MemoryStorage(), 'core' => self::core()]);
+    }
+
+    public function testPolicyAsACallableOfTheCanonicalUser(): void
+    {
+        $clock = 1_800_000_000;
+        $seen = [];
+        $storage = new MemoryStorage();
+        $mfa = self::service([
+            'storage' => $storage, 'now' => function () use (&$clock): int {
+                return $clock;
+            },
+            'username' => ['domain' => 'strip'],
+            'policy' => function (string $user) use (&$seen): array {
+                $seen[] = $user;
+
+                return $user === 'boss' ? ['mode' => 'required', 'methods' => ['totp', 'backup_code']] : ['mode' => 'optional'];
+            },
+        ]);
+        // One user must enroll, the other needn't: the same site, the same storage.
+        $this->assertSame('enroll_required', $mfa->beginLogin('BOSS@example.com')['verdict']);
+        $this->assertSame('not_required', $mfa->beginLogin('Intern@example.com')['verdict']);
+        $this->assertSame(['boss', 'intern'], $seen);
+
+        $enrolled = $mfa->enroll('boss');
+        $this->assertTrue($mfa->confirm('boss', self::core()->totpCode($enrolled['secret'], $clock))['ok']);
+        $clock += 30;
+        try {
+            // The boss's policy has no app passwords: the core refuses one (with a valid proof).
+            $mfa->createAppPassword('boss', 'phone', ['proof' => ['method' => 'totp',
+                'code' => self::core()->totpCode($enrolled['secret'], $clock)]]);
+            $this->fail('an app password against the policy');
+        } catch (Error $e) {
+            $this->assertSame('method_not_allowed', $e->errorCode);
+        }
+        $this->assertGreaterThan(4, count($seen));
+        $this->assertSame([], array_values(array_diff($seen, ['boss', 'intern'])));
+
+        // An array policy is the same for everyone (as before).
+        $this->assertSame('enroll_required', self::service(['policy' => ['mode' => 'required']])->beginLogin('anyone')['verdict']);
+    }
+
+    public function testAPolicyThatIsNoObjectIsInvalidField(): void
+    {
+        foreach ([null, 'required', [1, 2], 5] as $bad) {
+            $odd = self::service(['policy' => static fn (string $user) => $bad]);
+            foreach (['enroll', 'projection'] as $method) {
+                try {
+                    $odd->$method('intern');
+                    $this->fail("$method accepted " . json_encode($bad));
+                } catch (Error $e) {
+                    $this->assertSame(['invalid_field', self::POLICY_NOT_OBJECT], [$e->errorCode, $e->getMessage()]);
+                }
+            }
+            $held = $odd->beginLogin('intern');
+            $this->assertSame([true, false, 'invalid_field'], [$held['required'], $held['ok'], $held['error']]);
+            if ($bad !== null) {
+                try {
+                    self::service(['policy' => $bad]);
+                    $this->fail('the option accepted ' . json_encode($bad));
+                } catch (Error $e) {
+                    $this->assertSame(['invalid_field', self::POLICY_NOT_OBJECT], [$e->errorCode, $e->getMessage()]);
+                }
+            }
+        }
+    }
+}
