@@ -313,16 +313,38 @@ export interface LoginResult {
   /** While a step is pending: end it (sign the pending session out) at this Unix time. */
   pendingExpiresAt: number | null;
 }
-export interface BeginLoginResult extends Partial<LoginResult> {
-  /** true: serve nothing of the mailbox until `verifyLogin` says ok (or, with `enroll_required`, only enrollment). */
-  required: boolean;
-  verdict: Verdict;
-  state: State;
-  /** Set when the core raised any error (fails closed: required stays true): its code, for logs. */
-  error?: string;
+/**
+ * A login held because no decision could be made (docs/hosts.md §5: a record that does not
+ * open, a refused name, a bad argument or policy, a storage error, a lost race): keep the
+ * session pending. Never "2FA off"; beginLogin and verifyLogin resolve it instead of throwing.
+ */
+export interface HeldLogin {
+  ok: false;
+  verdict: 'factor_required';
+  reason: 'error';
+  retryAfter: null;
+  method: null;
+  methods: null;
+  state: 'enabled';
+  enrollBy: null;
+  backupCodesRemaining: null;
+  deviceId: null;
+  deviceToken: null;
+  deviceExpiresAt: null;
+  forgetDevice: false;
+  trustDays: 0;
+  pendingExpiresAt: null;
+  /** Why, for the admin log: the Mail2faError's code (`decrypt_failed`, `conflict`, …), else `host_error`. */
+  error: string;
+  /** The error's message, for the admin log (never a secret). */
+  message: string;
 }
+export type BeginLoginResult =
+  /** `required` true: serve nothing of the mailbox until `verifyLogin` says ok (or, with `enroll_required`, only enrollment). */
+  | (LoginResult & { required: boolean; error?: undefined })
+  | (HeldLogin & { required: true });
 /** What verifyLogin resolves to. */
-export type VerifyLoginResult = LoginResult;
+export type VerifyLoginResult = (LoginResult & { error?: undefined }) | HeldLogin;
 /** What an authenticator app shows for the key: everything of `otpauth.parse` but the secret. */
 export interface EnrollParams { issuer: string | null; account: string; algorithm: Algorithm; digits: number; period: number }
 export type EnrollResult =
@@ -357,7 +379,8 @@ export class Mail2fa {
   canonicalUser(user: string): string;
   status(user: string): Promise<Mail2faStatus>;
   beginLogin(user: string, options?: { deviceToken?: string | null }): Promise<BeginLoginResult>;
-  verifyLogin(user: string, code: string, options?: { method?: 'totp' | 'backup_code'; trustDevice?: boolean; userAgent?: string }): Promise<LoginResult>;
+  /** Never rejects: a failure resolves the held login (`reason: 'error'`, `error`). */
+  verifyLogin(user: string, code: string, options?: { method?: 'totp' | 'backup_code'; trustDevice?: boolean; userAgent?: string }): Promise<VerifyLoginResult>;
   /** With 2FA on, replacing the authenticator needs `proof` (else the core throws `fresh_factor_required`). */
   enroll(user: string, options?: TotpParams & { account?: string; issuer?: string; proof?: Proof }): Promise<EnrollResult>;
   confirm(user: string, code: string): Promise<ConfirmResult>;

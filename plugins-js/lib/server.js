@@ -303,6 +303,22 @@ export class Mail2fa {
     };
   }
 
+  /**
+   * A login held because no decision could be made (docs/hosts.md §5): every key of a login
+   * result, `ok: false`, `verdict: 'factor_required'`, `reason: 'error'`, `state: 'enabled'` —
+   * never "2FA off" — and `error` (the Mail2faError's code, else `host_error`) with its
+   * `message`, for the admin log. PHP's Service returns the same keys and values.
+   */
+  #held(error) {
+    const code = error instanceof Mail2faError ? error.code : 'host_error';
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false, verdict: 'factor_required', reason: 'error', retryAfter: null, method: null, methods: null,
+      state: 'enabled', enrollBy: null, backupCodesRemaining: null, deviceId: null, deviceToken: null,
+      deviceExpiresAt: null, forgetDevice: false, trustDays: 0, pendingExpiresAt: null, error: code, message,
+    };
+  }
+
   /** One `login.decide` step under compare-and-set (the limiter's count is in the record). */
   async #decide(user, factor, { trustDevice = false, userAgent } = {}) {
     const context = this.#context(user);
@@ -338,8 +354,9 @@ export class Mail2fa {
    * step ends then (sign the pending session out); `trustDays`: offer "trust this browser for
    * N days" only when > 0. ANY error (a record that does not open or parse, a name the
    * core refuses, a bad policy, a lost race, a storage that throws: `host_error`) fails
-   * closed: `required: true`, `ok: false`, with `error` naming why (for logs; an admin reset
-   * is the way back from a broken record).
+   * closed: the held login (`required: true`, `ok: false`, `verdict: 'factor_required'`,
+   * `reason: 'error'`, `state: 'enabled'`, with `error` naming why and its `message`, for logs;
+   * an admin reset is the way back from a broken record). It never throws.
    */
   async beginLogin(user, { deviceToken } = {}) {
     const factor = deviceToken ? { type: 'trusted_device', value: String(deviceToken) } : null;
@@ -349,8 +366,7 @@ export class Mail2fa {
     } catch (error) {
       // Fail closed on everything, a storage that throws included (docs/hosts.md §5): there is
       // no error for which a 2FA user gets in.
-      const code = error instanceof Mail2faError ? error.code : 'host_error';
-      return { required: true, ok: false, verdict: 'factor_required', state: 'enabled', error: code, trustDays: 0, pendingExpiresAt: null };
+      return { required: true, ...this.#held(error) };
     }
   }
 
@@ -360,12 +376,20 @@ export class Mail2fa {
    * `wrong` asks again, `locked` means wait `retryAfter` seconds. `reason` is for logs
    * only (show users one message). With `trustDevice: true` an accepted factor also returns
    * a `deviceToken` to set as an HttpOnly, Secure, SameSite cookie (never log it).
+   * Like beginLogin it never throws: a record that does not open (wrong keys, another user's
+   * record), a refused name, a bad argument, a storage error or a lost race resolves the held
+   * login (`ok: false`, `verdict: 'factor_required'`, `reason: 'error'`, `error`, `message`):
+   * keep the session pending.
    */
   async verifyLogin(user, code, { method = 'totp', trustDevice = false, userAgent } = {}) {
-    if (method !== 'totp' && method !== 'backup_code') {
-      throw new Mail2faError('invalid_field', "method must be 'totp' or 'backup_code'");
+    try {
+      if (method !== 'totp' && method !== 'backup_code') {
+        throw new Mail2faError('invalid_field', "method must be 'totp' or 'backup_code'");
+      }
+      return await this.#decide(this.canonicalUser(user), { type: method, value: String(code) }, { trustDevice, userAgent });
+    } catch (error) {
+      return this.#held(error);
     }
-    return this.#decide(this.canonicalUser(user), { type: method, value: String(code) }, { trustDevice, userAgent });
   }
 
   /**

@@ -78,6 +78,8 @@ final class ScenarioRunner
     private string $defaultHost;
     private array $results = [];
     private ScenarioStorage $storage;
+    /** @var list<string> the users a per-user policy callable was called with during a step (README: $per_user) */
+    private array $policyCalls = [];
 
     public function __construct(private readonly Core $core, private readonly array $scenario)
     {
@@ -101,7 +103,12 @@ final class ScenarioRunner
         $s = $this->scenario;
         $this->storage = new ScenarioStorage(new MemoryStorage());
         $this->clock = $s['start'];
+        $perUser = false;
         foreach ($s['hosts'] as $name => $config) {
+            if (is_array($config['policy'] ?? null) && array_key_exists('$per_user', $config['policy'])) {
+                $config['policy'] = $this->perUserPolicy($config['policy']['$per_user']);
+                $perUser = true;
+            }
             $this->hosts[$name] = new Service($config + [
                 'storage' => $this->storage,
                 'core' => $this->core,
@@ -117,7 +124,11 @@ final class ScenarioRunner
             if (isset($step['at'])) {
                 $this->clock = $s['start'] + $step['at'];
             }
+            if (isset($step['copy_record'])) {
+                $this->copyRecord($step['copy_record']);
+            }
             $this->storage->log = [];
+            $this->policyCalls = [];
             $this->storage->fault = $step['fault'] ?? null;
             $race = null;
             if (isset($step['race'])) {
@@ -133,7 +144,8 @@ final class ScenarioRunner
             }
 
             $entry = ['step' => $index, 'call' => $step['call'], 'user' => $step['user']]
-                + (isset($step['race']) ? ['race' => $race] : []) + $outcome + ['cas' => $this->storage->log];
+                + (isset($step['race']) ? ['race' => $race] : []) + $outcome + ['cas' => $this->storage->log]
+                + ($perUser ? ['policy_for' => $this->policyCalls] : []);
             $steps[] = $entry;
             if (isset($step['as']) && array_key_exists('result', $outcome)) {
                 $this->results[$step['as']] = $outcome['result'];
@@ -165,6 +177,36 @@ final class ScenarioRunner
         }
 
         return ['transcript' => ['scenario' => $s['name'], 'steps' => $steps], 'failures' => $failures];
+    }
+
+    /**
+     * The policy callable of `{"$per_user": {user: policy, "*": policy}}`: the user's entry,
+     * else "*", else null (which the Service must refuse: invalid_field); each call is noted.
+     */
+    private function perUserPolicy(array $table): \Closure
+    {
+        return function (string $user) use ($table): mixed {
+            $this->policyCalls[] = $user;
+
+            return array_key_exists($user, $table) ? $table[$user] : ($table['*'] ?? null);
+        };
+    }
+
+    /**
+     * `copy_record: {from, to}`: the stored record of `from` written as `to`'s row, as an
+     * attacker with write access to the table (or a restore gone wrong) would; not logged.
+     */
+    private function copyRecord(array $copy): void
+    {
+        $inner = $this->storage->inner;
+        $source = $inner->get($copy['from']);
+        if ($source === null) {
+            throw new LogicException("copy_record: {$copy['from']} has no record");
+        }
+        $target = $inner->get($copy['to']);
+        if (!$inner->compareAndSet($copy['to'], $target !== null ? $target['version'] : null, $source['record'])) {
+            throw new LogicException('copy_record: not written');
+        }
     }
 
     /** @return array{result: mixed}|array{error: string} */
@@ -300,7 +342,7 @@ final class ScenarioStorage implements Storage
     /** @var (callable(): void)|null a concurrent request that wins the race */
     public $beforeCas = null;
 
-    public function __construct(private readonly MemoryStorage $inner)
+    public function __construct(public readonly MemoryStorage $inner)
     {
     }
 

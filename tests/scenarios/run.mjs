@@ -82,6 +82,33 @@ class ScenarioStorage {
   }
 }
 
+/** Whether a host's `policy` is `{"$per_user": {...}}` (README). */
+function isPerUser(policy) {
+  return policy !== null && typeof policy === 'object' && '$per_user' in policy;
+}
+
+/**
+ * The policy function of `{"$per_user": {user: policy, "*": policy}}`: the user's entry, else
+ * "*", else null (which the host must refuse: invalid_field); each call is noted.
+ */
+function perUserPolicy(table, note) {
+  return (user) => {
+    note(user);
+    return Object.hasOwn(table, user) ? table[user] : Object.hasOwn(table, '*') ? table['*'] : null;
+  };
+}
+
+/**
+ * `copy_record: {from, to}`: the stored record of `from` written as `to`'s row, as an
+ * attacker with write access to the table (or a restore gone wrong) would; not logged.
+ */
+async function copyRecord(inner, { from, to }) {
+  const source = await inner.get(from);
+  if (!source) throw new Error(`copy_record: ${from} has no record`);
+  const target = await inner.get(to);
+  if (!(await inner.compareAndSet(to, target ? target.version : null, source.record))) throw new Error('copy_record: not written');
+}
+
 /** A result as both runners write it: JSON values only, `undefined` as null. */
 function normalise(value) {
   const text = JSON.stringify(value, (_key, v) => (v === undefined ? null : v));
@@ -113,8 +140,13 @@ export async function runScenario(scenario, lib) {
   const random = entropyStream(scenario.name);
   let clock = scenario.start;
   const hosts = {};
+  // The users a per-user policy function was called with during a step (README: $per_user).
+  let policyCalls = [];
+  const perUser = Object.values(scenario.hosts).some((config) => isPerUser(config.policy));
   for (const [name, config] of Object.entries(scenario.hosts)) {
-    hosts[name] = new lib.Mail2fa({ ...config, storage, random, now: () => clock * 1000 });
+    const options = { ...config, storage, random, now: () => clock * 1000 };
+    if (isPerUser(config.policy)) options.policy = perUserPolicy(config.policy.$per_user, (user) => policyCalls.push(user));
+    hosts[name] = new lib.Mail2fa(options);
   }
   const defaultHost = Object.keys(scenario.hosts)[0];
   const results = {};
@@ -172,7 +204,9 @@ export async function runScenario(scenario, lib) {
   for (const [index, step] of scenario.steps.entries()) {
     const where = `${scenario.name} step ${index}${step.as ? ` (${step.as})` : ''}`;
     if (step.at !== undefined) clock = scenario.start + step.at;
+    if (step.copy_record) await copyRecord(storage.inner, step.copy_record);
     storage.log = [];
+    policyCalls = [];
     storage.fault = step.fault ?? null;
     let race;
     if (step.race) storage.beforeCas = async () => {
@@ -190,7 +224,10 @@ export async function runScenario(scenario, lib) {
     if (step.race && race === undefined) failures.push(`${where}: the race never ran (the step wrote nothing)`);
     storage.beforeCas = null;
 
-    const entry = { step: index, call: step.call, user: step.user, ...(step.race ? { race: race ?? null } : {}), ...outcome, cas: storage.log };
+    const entry = {
+      step: index, call: step.call, user: step.user, ...(step.race ? { race: race ?? null } : {}), ...outcome, cas: storage.log,
+      ...(perUser ? { policy_for: policyCalls } : {}),
+    };
     steps.push(entry);
     if (step.as && outcome.result !== undefined) results[step.as] = outcome.result;
     if (step.race?.as && race?.result !== undefined) results[step.race.as] = race.result;

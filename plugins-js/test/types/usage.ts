@@ -8,7 +8,7 @@ import {
   appPasswordCreate, appPasswordList, appPasswordVerify, appPasswordRevoke, appPasswordRevokeAll, passwordChanged,
   phcHash, phcVerify, importGauthenticator, importKolab,
   TOTP, Mail2fa, MemoryStorage, Mail2faError, generateKey, randomBase64,
-  type Mail2faStorage, type SiteKey, type UserRecord, type VerifyLoginResult, type State, type Policy, type Verdict,
+  type Mail2faStorage, type SiteKey, type UserRecord, type VerifyLoginResult, type HeldLogin, type State, type Policy, type Verdict,
 } from 'mail2fa';
 import { SqliteStorage } from 'mail2fa/sqlite';
 
@@ -98,6 +98,12 @@ async function flow(): Promise<void> {
   const result: VerifyLoginResult = await mfa.verifyLogin(user, '123456', { trustDevice: true, userAgent: 'UA' });
   if (!result.ok) console.log(result.reason, result.verdict === 'locked' ? result.retryAfter : null);
   if (result.deviceToken) console.log(result.deviceExpiresAt);
+  if (result.error !== undefined) {
+    // A held login: keep the session pending; log why.
+    const held: HeldLogin = result;
+    console.log(held.reason === 'error', held.message);
+  }
+  if (begin.error !== undefined) console.log(begin.required === true, begin.message);
   const viaBackup = await mfa.verifyLogin(user, 'abcde-fghjk', { method: 'backup_code' });
   console.log(viaBackup.backupCodesRemaining);
   const made = await mfa.generateBackupCodes(user, { count: 10, proof: { method: 'totp', code: '123456' } });

@@ -272,6 +272,21 @@ final class Service
         ];
     }
 
+    /**
+     * A login held because no decision could be made (docs/hosts.md §5): every key of a login
+     * result, `ok` false, `verdict` 'factor_required', `reason` 'error', `state` 'enabled' —
+     * never "2FA off" — and `error` (an Error's code, else 'host_error') with its `message`,
+     * for the admin log. JS's Mail2fa returns the same keys and values.
+     */
+    private static function held(\Throwable $e): array
+    {
+        return ['ok' => false, 'verdict' => 'factor_required', 'reason' => 'error', 'retryAfter' => null, 'method' => null,
+            'methods' => null, 'state' => 'enabled', 'enrollBy' => null, 'backupCodesRemaining' => null, 'deviceId' => null,
+            'deviceToken' => null, 'deviceExpiresAt' => null, 'forgetDevice' => false, 'trustDays' => 0,
+            'pendingExpiresAt' => null, 'error' => $e instanceof Error ? $e->errorCode : 'host_error',
+            'message' => $e->getMessage()];
+    }
+
     /** One login.decide step under compare-and-set (the limiter's count is in the record). */
     private function decide(string $user, ?array $factor, bool $trustDevice = false, ?string $userAgent = null): array
     {
@@ -294,7 +309,9 @@ final class Service
      * with `enroll_required`, only the enrollment pages. `pendingExpiresAt`: end the second
      * step then; `trustDays` > 0: offer "trust this browser". ANY failure (a record that does
      * not open, a name the core refuses, a storage error, a lost race) holds the login
-     * (docs/hosts.md §5): `required: true`, `ok: false`, `error` naming why, for the log.
+     * (docs/hosts.md §5): `required: true` and the held login (`ok` false, `verdict`
+     * 'factor_required', `reason` 'error', `state` 'enabled', `error` naming why and its
+     * `message`, for the log). It never throws.
      */
     public function beginLogin(string $user, array $options = []): array
     {
@@ -304,8 +321,7 @@ final class Service
             $result = $this->decide($this->canonicalUser($user), $factor);
         } catch (\Throwable $e) {
             // Fail closed: there is no error for which a 2FA user gets in.
-            return ['required' => true, 'ok' => false, 'verdict' => 'factor_required', 'state' => 'enabled',
-                'error' => $e instanceof Error ? $e->errorCode : 'host_error', 'trustDays' => 0, 'pendingExpiresAt' => null];
+            return ['required' => true] + self::held($e);
         }
 
         return ['required' => !($result['verdict'] === 'ok' || $result['verdict'] === 'not_required')] + $result;
@@ -316,18 +332,25 @@ final class Service
      * 'backup_code' a backup code. `ok: true` lets the login through; `wrong` asks again,
      * `locked` means wait `retryAfter` seconds; `reason` is for logs only. With option
      * `trustDevice` (and `userAgent`) an accepted factor also returns a `deviceToken` for an
-     * HttpOnly, Secure, SameSite cookie (never log it).
+     * HttpOnly, Secure, SameSite cookie (never log it). Like beginLogin it never throws: a
+     * record that does not open (wrong keys, another user's record), a refused name, a bad
+     * argument, a storage error or a lost race returns the held login (`ok` false, `verdict`
+     * 'factor_required', `reason` 'error', `error`, `message`): keep the session pending.
      */
     public function verifyLogin(string $user, string $code, array $options = []): array
     {
-        $method = $options['method'] ?? 'totp';
-        if ($method !== 'totp' && $method !== 'backup_code') {
-            throw new Error('invalid_field', "method must be 'totp' or 'backup_code'");
-        }
-        $userAgent = isset($options['userAgent']) ? (string) $options['userAgent'] : null;
+        try {
+            $method = $options['method'] ?? 'totp';
+            if ($method !== 'totp' && $method !== 'backup_code') {
+                throw new Error('invalid_field', "method must be 'totp' or 'backup_code'");
+            }
+            $userAgent = isset($options['userAgent']) ? (string) $options['userAgent'] : null;
 
-        return $this->decide($this->canonicalUser($user), ['type' => $method, 'value' => $code],
-            ($options['trustDevice'] ?? false) === true, $userAgent);
+            return $this->decide($this->canonicalUser($user), ['type' => $method, 'value' => $code],
+                ($options['trustDevice'] ?? false) === true, $userAgent);
+        } catch (\Throwable $e) {
+            return self::held($e);
+        }
     }
 
     // ---- enrollment -------------------------------------------------------------------------
