@@ -372,7 +372,12 @@ export type TrustDeviceResult =
   | (ProofRefused & { token: null; id: null; expiresAt: null });
 export interface Mail2faStatus { state: State; totp: TotpStatus | null; pending: boolean; rev: number; key_ids: string[]; needs_rotation: boolean }
 
-/** Two-factor authentication for one site over a storage; every decision is the core's. */
+/**
+ * Two-factor authentication for one site over a storage; every decision is the core's.
+ * Arguments are checked, never coerced: a string argument that is no string, or options that
+ * are no object, is `invalid_field` (the login methods resolve the held login instead); an
+ * option set to null counts as not given. PHP's `Mail2fa\Service` answers the same.
+ */
 export class Mail2fa {
   constructor(options: Mail2faOptions);
   /** The canonical user name (core user.canonical) every method keys on; throws `invalid_user`. */

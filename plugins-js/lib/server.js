@@ -60,6 +60,29 @@ function isPolicyObject(value) {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** The constructor options (PHP's Service also takes `core`). */
+const OPTIONS = ['keys', 'storage', 'issuer', 'window', 'policy', 'username', 'now', 'random'];
+
+/**
+ * A string argument (a user name, a code, a password); anything else is `invalid_field`
+ * "<name> must be a string" — never coerced (String(123456) would pass a number, and an
+ * object would become "[object Object]"). PHP's Service refuses the same with the same words.
+ */
+function stringArg(value, name) {
+  if (typeof value !== 'string') throw new Mail2faError('invalid_field', `${name} must be a string`);
+  return value;
+}
+
+/**
+ * A method's options argument: undefined or null is none; otherwise an object (else
+ * `invalid_field`). Within it an option set to null counts as not given, as in PHP.
+ */
+function optionsArg(value) {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new Mail2faError('invalid_field', 'options must be an object');
+  return value;
+}
+
 /** Login names whose canonical form (user.canonical) a Mail2fa keeps, at most. */
 const CANONICAL_CACHE = 1024;
 
@@ -134,24 +157,35 @@ export class Mail2fa {
    *   how the core makes the one canonical user name (user.canonical) every method keys on;
    *   configure it as your IMAP server resolves names (default: ASCII lower case, domain kept)
    */
-  constructor({ keys, storage, issuer, window, now = Date.now, random, policy, username } = {}) {
+  constructor(options = {}) {
+    const unknown = Object.keys(optionsArg(options)).filter((name) => !OPTIONS.includes(name));
+    if (unknown.length) throw new Mail2faError('invalid_field', `unknown option(s): ${unknown.join(', ')}`);
+    const { keys, storage, issuer, window, random, policy, username } = options;
+    const now = options.now ?? Date.now;
     if (!Array.isArray(keys) || keys.length === 0) {
       throw new Mail2faError('missing_field', 'Mail2fa needs keys: [{id, key}] (current key first)');
+    }
+    if (!keys.every((k) => k !== null && typeof k === 'object' && !Array.isArray(k))) {
+      throw new Mail2faError('invalid_field', 'keys must be a list of {id, key} (current key first)');
     }
     if (!storage || typeof storage.get !== 'function' || typeof storage.compareAndSet !== 'function') {
       throw new Mail2faError('missing_field', 'Mail2fa needs a storage with get(user) and compareAndSet(user, version, record)');
     }
-    if (policy !== undefined && typeof policy !== 'function' && !isPolicyObject(policy)) {
+    if (policy != null && typeof policy !== 'function' && !isPolicyObject(policy)) {
       throw new Mail2faError('invalid_field', POLICY_NOT_OBJECT);
+    }
+    if (username != null && (typeof username !== 'object' || Array.isArray(username))) {
+      throw new Mail2faError('invalid_field', 'username must be an object: {case, domain, default_domain}');
     }
     this.#keys = keys.map(({ id, key }) => ({ id, key }));
     this.#storage = storage;
-    this.#issuer = issuer;
-    this.#window = window;
+    // An option set to null counts as not given, as in PHP.
+    this.#issuer = issuer ?? undefined;
+    this.#window = window ?? undefined;
     this.#now = now;
-    this.#random = random;
-    this.#policy = policy;
-    this.#username = username;
+    this.#random = random ?? undefined;
+    this.#policy = policy ?? undefined;
+    this.#username = username ?? undefined;
   }
 
   #time() {
@@ -188,7 +222,11 @@ export class Mail2fa {
     if (typeof proof !== 'object' || Array.isArray(proof)) {
       throw new Mail2faError('invalid_field', "proof must be {method: 'totp'|'backup_code', code}");
     }
-    return { proof: { method: proof.method === undefined ? 'totp' : proof.method, code: String(proof.code ?? '') } };
+    const code = proof.code ?? '';
+    if (typeof code !== 'string') {
+      throw new Mail2faError('invalid_field', "proof must be {method: 'totp'|'backup_code', code}");
+    }
+    return { proof: { method: proof.method === undefined ? 'totp' : proof.method, code } };
   }
 
   /** The core's `fresh` outcome in camelCase (null when the op needed no proof). */
@@ -324,7 +362,7 @@ export class Mail2fa {
     const context = this.#context(user);
     const policy = this.#policyField(user);
     const trust = trustDevice
-      ? { trust_device: true, entropy: this.#entropy(), ...(userAgent === undefined ? {} : { user_agent: String(userAgent) }) }
+      ? { trust_device: true, entropy: this.#entropy(), ...(userAgent == null ? {} : { user_agent: String(userAgent) }) }
       : {};
     const fields = () => ({ ...context, time: this.#time(), factor, ...this.#windowField(), ...policy, ...trust });
     let decision;
@@ -358,10 +396,14 @@ export class Mail2fa {
    * `reason: 'error'`, `state: 'enabled'`, with `error` naming why and its `message`, for logs;
    * an admin reset is the way back from a broken record). It never throws.
    */
-  async beginLogin(user, { deviceToken } = {}) {
-    const factor = deviceToken ? { type: 'trusted_device', value: String(deviceToken) } : null;
+  async beginLogin(user, options) {
     try {
-      const result = await this.#decide(this.canonicalUser(user), factor);
+      user = this.canonicalUser(user);
+      // The device cookie's value; none (undefined, null, '') is no factor.
+      const deviceToken = optionsArg(options).deviceToken ?? '';
+      if (typeof deviceToken !== 'string') throw new Mail2faError('invalid_field', 'deviceToken must be a string');
+      const factor = deviceToken !== '' ? { type: 'trusted_device', value: deviceToken } : null;
+      const result = await this.#decide(user, factor);
       return { required: !(result.verdict === 'ok' || result.verdict === 'not_required'), ...result };
     } catch (error) {
       // Fail closed on everything, a storage that throws included (docs/hosts.md §5): there is
@@ -381,12 +423,15 @@ export class Mail2fa {
    * login (`ok: false`, `verdict: 'factor_required'`, `reason: 'error'`, `error`, `message`):
    * keep the session pending.
    */
-  async verifyLogin(user, code, { method = 'totp', trustDevice = false, userAgent } = {}) {
+  async verifyLogin(user, code, options) {
     try {
-      if (method !== 'totp' && method !== 'backup_code') {
+      user = this.canonicalUser(user);
+      stringArg(code, 'code');
+      const { method = 'totp', trustDevice, userAgent } = optionsArg(options);
+      if (method !== 'totp' && method !== 'backup_code' && method !== null) {
         throw new Mail2faError('invalid_field', "method must be 'totp' or 'backup_code'");
       }
-      return await this.#decide(this.canonicalUser(user), { type: method, value: String(code) }, { trustDevice, userAgent });
+      return await this.#decide(user, { type: method ?? 'totp', value: code }, { trustDevice: trustDevice === true, userAgent });
     } catch (error) {
       return this.#held(error);
     }
@@ -402,15 +447,18 @@ export class Mail2fa {
    * core refuses (`fresh_factor_required`). `ok: false` with `fresh.reason` (`wrong_code`,
    * `replayed`, `malformed`, `locked` with `fresh.retryAfter`): nothing started.
    */
-  async enroll(user, { account, issuer = this.#issuer, algorithm, digits, period, proof } = {}) {
+  async enroll(user, options) {
     user = this.canonicalUser(user);
+    const { account, issuer = this.#issuer, algorithm, digits, period, proof } = optionsArg(options);
+    const proofField = this.#proofField(proof);
     const policy = this.#policyField(user);
     const context = this.#context(user);
-    const options = Object.fromEntries(
-      Object.entries({ account, issuer, algorithm, digits, period }).filter(([, v]) => v !== undefined),
+    const fields = Object.fromEntries(
+      Object.entries({ account, issuer: issuer === null ? this.#issuer : issuer, algorithm, digits, period })
+        .filter(([, v]) => v !== undefined && v !== null),
     );
     const result = await this.#update(user, (record) =>
-      totpEnroll({ ...context, ...options, ...this.#proofField(proof), ...policy, record, time: this.#time(), entropy: this.#entropy() }),
+      totpEnroll({ ...context, ...fields, ...proofField, ...policy, record, time: this.#time(), entropy: this.#entropy() }),
     );
     const fresh = this.#fresh(result.fresh);
     if (fresh && !fresh.accepted) return { ok: false, fresh, state: result.state ?? null };
@@ -430,11 +478,12 @@ export class Mail2fa {
    */
   async confirm(user, code) {
     user = this.canonicalUser(user);
+    stringArg(code, 'code');
     const policy = this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       totpActivate({
-        ...context, record, code: String(code), time: this.#time(), entropy: this.#entropy(),
+        ...context, record, code, time: this.#time(), entropy: this.#entropy(),
         ...this.#windowField(), ...policy,
       }),
     );
@@ -459,12 +508,14 @@ export class Mail2fa {
    * current code or, with `{method: 'backup_code'}`, an unused backup code (the phone is
    * lost), counted by the attempt limiter: `{ok, reason, retryAfter, state, revokedAppPasswords}`.
    */
-  async disable(user, code, { method = 'totp' } = {}) {
+  async disable(user, code, options) {
     user = this.canonicalUser(user);
+    stringArg(code, 'code');
+    const method = optionsArg(options).method ?? 'totp';
     const policy = this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
-      totpDisable({ ...context, record, code: String(code), method, time: this.#time(), ...this.#windowField(), ...policy }),
+      totpDisable({ ...context, record, code, method, time: this.#time(), ...this.#windowField(), ...policy }),
     );
     return {
       ok: result.disabled, reason: result.reason, retryAfter: result.retry_after ?? null, state: result.state,
@@ -473,8 +524,10 @@ export class Mail2fa {
   }
 
   /** Takes over an existing key (otpauth URI, e.g. from another plugin) as the enabled factor. */
-  async importUri(user, uri, { replace = false } = {}) {
+  async importUri(user, uri, options) {
     user = this.canonicalUser(user);
+    stringArg(uri, 'uri');
+    const replace = optionsArg(options).replace ?? false;
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       totpImport({ ...context, uri, replace, record, time: this.#time(), entropy: this.#entropy() }),
@@ -487,10 +540,14 @@ export class Mail2fa {
    * 'gauthenticator', prefs}`) or kolab_2fa (`{from: 'kolab', blob}`): `{totp, backupCodes,
    * notImported, state}`; nothing is dropped silently.
    */
-  async importLegacy(user, { from, prefs, blob, replace = false }) {
+  async importLegacy(user, options) {
     user = this.canonicalUser(user);
+    const { from, prefs, blob, replace: replaceOption } = optionsArg(options);
+    const replace = replaceOption ?? false;
     const context = this.#context(user);
-    const run = { gauthenticator: (r) => importGauthenticator({ ...r, prefs }), kolab: (r) => importKolab({ ...r, blob }) }[from];
+    const importers = { gauthenticator: (r) => importGauthenticator({ ...r, prefs }), kolab: (r) => importKolab({ ...r, blob }) };
+    // Own keys only: 'constructor' or 'toString' name no importer.
+    const run = typeof from === 'string' && Object.hasOwn(importers, from) ? importers[from] : null;
     if (!run) throw new Mail2faError('invalid_field', "from must be 'gauthenticator' or 'kolab'");
     const result = await this.#update(user, (record) =>
       run({ ...context, record, replace, time: this.#time(), entropy: this.#entropy() }),
@@ -524,14 +581,16 @@ export class Mail2fa {
    * but the limiter. Without proof the core refuses (`fresh_factor_required`); without an
    * enabled factor, `not_enabled` (the first set comes with `confirm`).
    */
-  async generateBackupCodes(user, { count, proof } = {}) {
+  async generateBackupCodes(user, options) {
     user = this.canonicalUser(user);
+    const { count, proof } = optionsArg(options);
+    const proofField = this.#proofField(proof);
     const policy = this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       backupGenerate({
         ...context, record, time: this.#time(), entropy: this.#entropy(), ...policy, ...this.#windowField(),
-        ...this.#proofField(proof), ...(count === undefined ? {} : { count }),
+        ...proofField, ...(count == null ? {} : { count }),
       }),
     );
     const fresh = this.#fresh(result.fresh);
@@ -542,10 +601,11 @@ export class Mail2fa {
   /** Checks and consumes a backup code outside a login (re-authentication), under the limiter. */
   async verifyBackupCode(user, code) {
     user = this.canonicalUser(user);
+    stringArg(code, 'code');
     const policy = this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
-      backupVerify({ ...context, record, code: String(code), time: this.#time(), ...policy }),
+      backupVerify({ ...context, record, code, time: this.#time(), ...policy }),
     );
     return { ok: result.accepted, reason: result.reason, retryAfter: result.retry_after, remaining: result.remaining };
   }
@@ -564,13 +624,15 @@ export class Mail2fa {
    * (`{method: 'totp'|'backup_code', code}`) checked by the core under the limiter; `ok:
    * false` with `fresh.reason` when it was refused (no password made).
    */
-  async createAppPassword(user, label, { proof } = {}) {
+  async createAppPassword(user, label, options) {
     user = this.canonicalUser(user);
+    stringArg(label, 'label');
+    const proofField = this.#proofField(optionsArg(options).proof);
     const policy = this.#policyField(user);
     const result = await this.#update(user, (record) =>
       appPasswordCreate({
         ...this.#context(user), record, label, time: this.#time(), entropy: this.#entropy(),
-        ...policy, ...this.#windowField(), ...this.#proofField(proof),
+        ...policy, ...this.#windowField(), ...proofField,
       }),
     );
     const fresh = this.#fresh(result.fresh);
@@ -587,9 +649,10 @@ export class Mail2fa {
   /** Whether `password` is one of the user's app passwords (IMAP/SMTP login): `{ok, id}`. */
   async verifyAppPassword(user, password) {
     user = this.canonicalUser(user);
+    stringArg(password, 'password');
     const policy = this.#policyField(user);
     const result = await this.#update(user, (record) =>
-      appPasswordVerify({ record, password: String(password), time: this.#time(), ...policy }),
+      appPasswordVerify({ record, password, time: this.#time(), ...policy }),
     );
     return { ok: result.valid, id: result.id };
   }
@@ -609,6 +672,7 @@ export class Mail2fa {
   /** Revokes one app password; false when there was none with that id. */
   async revokeAppPassword(user, id) {
     user = this.canonicalUser(user);
+    stringArg(id, 'id');
     return (await this.#update(user, (record) => appPasswordRevoke({ record, id, time: this.#time() }))).revoked;
   }
 
@@ -632,14 +696,16 @@ export class Mail2fa {
    * `proof`, a current factor (a device token is a factor): `{ok, token, id, expiresAt,
    * fresh}`. Set `token` as an HttpOnly, Secure, SameSite cookie; pass it to beginLogin.
    */
-  async trustDevice(user, { userAgent, proof } = {}) {
+  async trustDevice(user, options) {
     user = this.canonicalUser(user);
+    const { userAgent, proof } = optionsArg(options);
+    const proofField = this.#proofField(proof);
     const policy = this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       deviceTrust({
         ...context, record, time: this.#time(), entropy: this.#entropy(), ...policy, ...this.#windowField(),
-        ...this.#proofField(proof), ...(userAgent === undefined ? {} : { user_agent: String(userAgent) }),
+        ...proofField, ...(userAgent == null ? {} : { user_agent: String(userAgent) }),
       }),
     );
     const fresh = this.#fresh(result.fresh);
@@ -656,15 +722,17 @@ export class Mail2fa {
   /** Forgets one trusted device; false when there was none with that id. */
   async revokeDevice(user, id) {
     user = this.canonicalUser(user);
+    stringArg(id, 'id');
     return (await this.#update(user, (record) => deviceRevoke({ record, id, time: this.#time() }))).revoked;
   }
 
   /** Forgets every trusted device (but `except`, e.g. the current one); resolves the count. */
-  async revokeAllDevices(user, { except } = {}) {
+  async revokeAllDevices(user, options) {
     user = this.canonicalUser(user);
+    const { except } = optionsArg(options);
     return (
       await this.#update(user, (record) =>
-        deviceRevokeAll({ record, time: this.#time(), ...(except === undefined ? {} : { except }) }),
+        deviceRevokeAll({ record, time: this.#time(), ...(except == null ? {} : { except }) }),
       )
     ).revoked;
   }

@@ -734,3 +734,24 @@ test('policy as a function of the canonical user: called with the canonical name
     if (bad !== null) assert.throws(() => new Mail2fa({ keys, storage, policy: bad }), { code: 'invalid_field', message });
   }
 });
+
+test('constructor options are checked as PHP\'s Service checks them (same codes and words)', () => {
+  const keys = [generateKey('k1')];
+  const storage = new MemoryStorage();
+  const refused = [
+    [{ keys, storage, isuer: 'typo' }, 'invalid_field', 'unknown option(s): isuer'],
+    [{ keys: [], storage }, 'missing_field', null],
+    [{ keys: [null], storage }, 'invalid_field', 'keys must be a list of {id, key} (current key first)'],
+    [{ keys: ['k1'], storage }, 'invalid_field', 'keys must be a list of {id, key} (current key first)'],
+    [{ keys }, 'missing_field', null],
+    [{ keys, storage, username: 'strip' }, 'invalid_field', 'username must be an object: {case, domain, default_domain}'],
+    [{ keys, storage, policy: 'required' }, 'invalid_field', 'policy must be an object, or a function of the canonical user name that returns one'],
+  ];
+  for (const [options, code, message] of refused) {
+    assert.throws(() => new Mail2fa(options), (e) => e instanceof Mail2faError && e.code === code && (message === null || e.message === message),
+      JSON.stringify(Object.keys(options)));
+  }
+  // An option set to null is not given.
+  const mfa = new Mail2fa({ keys, storage, issuer: null, window: null, policy: null, username: null, now: null, random: null });
+  assert.equal(mfa.canonicalUser('ALICE'), 'alice');
+});

@@ -93,4 +93,49 @@ final class ServiceTest extends TestCase
             }
         }
     }
+    public function testConstructorOptionsAreCheckedAsJsChecksThem(): void
+    {
+        $keys = self::KEYS;
+        $storage = new MemoryStorage();
+        $refused = [
+            [['keys' => $keys, 'storage' => $storage, 'isuer' => 'typo'], 'invalid_field', 'unknown option(s): isuer'],
+            [['keys' => [], 'storage' => $storage], 'missing_field', null],
+            [['keys' => [null], 'storage' => $storage], 'invalid_field', 'keys must be a list of {id, key} (current key first)'],
+            [['keys' => ['k1'], 'storage' => $storage], 'invalid_field', 'keys must be a list of {id, key} (current key first)'],
+            [['keys' => $keys], 'missing_field', null],
+            [['keys' => $keys, 'storage' => $storage, 'username' => 'strip'], 'invalid_field',
+                'username must be an object: {case, domain, default_domain}'],
+            [['keys' => $keys, 'storage' => $storage, 'policy' => 'required'], 'invalid_field', self::POLICY_NOT_OBJECT],
+        ];
+        foreach ($refused as [$options, $code, $message]) {
+            try {
+                new Service($options + ['core' => self::core()]);
+                $this->fail('accepted ' . implode(', ', array_keys($options)));
+            } catch (Error $e) {
+                $this->assertSame($code, $e->errorCode);
+                if ($message !== null) {
+                    $this->assertSame($message, $e->getMessage());
+                }
+            }
+        }
+        // An option set to null is not given.
+        $mfa = new Service(['keys' => $keys, 'storage' => $storage, 'core' => self::core(), 'issuer' => null,
+            'window' => null, 'policy' => null, 'username' => null, 'now' => null, 'random' => null]);
+        $this->assertSame('alice', $mfa->canonicalUser('ALICE'));
+    }
+
+    public function testEveryPublicMethodTakesItsArgumentsUntypedAndChecksThemItself(): void
+    {
+        // PHP's own type errors (TypeError, not a Mail2fa\Error) would differ from JS's answer:
+        // the Service declares no scalar parameter types and refuses bad values as JS does
+        // (tests/scenarios/bad-input.json proves the answers equal).
+        foreach ((new ReflectionClass(Service::class))->getMethods(ReflectionMethod::IS_PUBLIC) as $method) {
+            if ($method->getName() === '__construct') {
+                continue;
+            }
+            foreach ($method->getParameters() as $parameter) {
+                $this->assertSame('mixed', (string) $parameter->getType(), "{$method->getName()}(\${$parameter->getName()})");
+            }
+        }
+    }
 }

@@ -19,6 +19,9 @@ namespace Mail2fa;
  */
 final class Service
 {
+    // Public methods declare no scalar parameter types on purpose: a TypeError would differ
+    // from JS's answer. Strings (user, code, password, label, id, uri) are checked by
+    // stringArg and options by optionsArg, with JS's codes and words.
     /** The compare-and-set retry rule of docs/hosts.md §2 (the JS class uses the same numbers). */
     private const MAX_ATTEMPTS = 8;
     private const BACKOFF_US = [1000, 20000];
@@ -32,8 +35,8 @@ final class Service
     private Storage $storage;
     /** @var list<array{id: string, key: string}> */
     private array $keys;
-    private ?string $issuer;
-    private ?int $window;
+    private mixed $issuer;
+    private mixed $window;
     /** @var array|(callable(string): array)|null the site policy, or a function of the canonical user name */
     private $policy;
     private ?array $username;
@@ -62,11 +65,17 @@ final class Service
     {
         $unknown = array_diff(array_keys($options), self::OPTIONS);
         if ($unknown) {
-            throw new Error('invalid_field', 'unknown Service option(s): ' . implode(', ', $unknown));
+            // The same words as JS's Mail2fa (which has no `core` option).
+            throw new Error('invalid_field', 'unknown option(s): ' . implode(', ', $unknown));
         }
         $keys = $options['keys'] ?? null;
         if (!is_array($keys) || $keys === [] || !array_is_list($keys)) {
             throw new Error('missing_field', "Service needs keys: [['id' => …, 'key' => …]] (current key first)");
+        }
+        foreach ($keys as $key) {
+            if (!self::isPolicyObject($key)) {
+                throw new Error('invalid_field', 'keys must be a list of {id, key} (current key first)');
+            }
         }
         if (!(($options['storage'] ?? null) instanceof Storage)) {
             throw new Error('missing_field', 'Service needs a storage implementing Mail2fa\Storage (get, compareAndSet)');
@@ -74,6 +83,7 @@ final class Service
         // Only id and key go to the core, like JS's keys.map(({id, key}) => ({id, key})).
         $this->keys = array_map(static fn ($k) => ['id' => $k['id'] ?? null, 'key' => $k['key'] ?? null], $keys);
         $this->storage = $options['storage'];
+        // issuer and window go to the core as given (it checks them, as for JS); null is not given.
         $this->issuer = $options['issuer'] ?? null;
         $this->window = $options['window'] ?? null;
         $policy = $options['policy'] ?? null;
@@ -82,7 +92,11 @@ final class Service
             throw new Error('invalid_field', self::POLICY_NOT_OBJECT);
         }
         $this->policy = $policy;
-        $this->username = $options['username'] ?? null;
+        $username = $options['username'] ?? null;
+        if ($username !== null && !self::isPolicyObject($username)) {
+            throw new Error('invalid_field', 'username must be an object: {case, domain, default_domain}');
+        }
+        $this->username = $username;
         $this->now = $options['now'] ?? static fn (): int => time();
         $this->random = $options['random'] ?? static fn (int $n): string => random_bytes($n);
         $this->core = $options['core'] ?? Core::open();
@@ -130,7 +144,37 @@ final class Service
         return $this->window === null ? [] : ['window' => $this->window];
     }
 
-    /** Whether $value is a policy object: an array with string keys, or [] (JSON's {}). */
+    /**
+     * A string argument (a user name, a code, a password); anything else is `invalid_field`
+     * "<name> must be a string" — never coerced (PHP would turn 123456 into "123456", JS's
+     * String() an object into "[object Object]"). JS's Mail2fa refuses the same, in the same words.
+     */
+    private static function stringArg(mixed $value, string $name): string
+    {
+        if (!is_string($value)) {
+            throw new Error('invalid_field', "$name must be a string");
+        }
+
+        return $value;
+    }
+
+    /**
+     * A method's options argument: null is none; otherwise an array with string keys, or []
+     * (else `invalid_field`, as JS refuses a non-object). An option set to null is not given.
+     */
+    private static function optionsArg(mixed $value): array
+    {
+        if ($value === null) {
+            return [];
+        }
+        if (!self::isPolicyObject($value)) {
+            throw new Error('invalid_field', 'options must be an object');
+        }
+
+        return $value;
+    }
+
+    /** Whether $value is a JSON object as PHP decodes one: an array with string keys, or [] ({}). */
     private static function isPolicyObject(mixed $value): bool
     {
         return is_array($value) && ($value === [] || !array_is_list($value));
@@ -163,12 +207,19 @@ final class Service
             return [];
         }
         if (!is_array($proof) || ($proof !== [] && array_is_list($proof))) {
-            throw new Error('invalid_field', "proof must be ['method' => 'totp'|'backup_code', 'code' => …]");
+            // The same words as JS's Mail2fa.
+            throw new Error('invalid_field', "proof must be {method: 'totp'|'backup_code', code}");
+        }
+
+        $code = $proof['code'] ?? '';
+        if (!is_string($code)) {
+            // The same words as JS's Mail2fa.
+            throw new Error('invalid_field', "proof must be {method: 'totp'|'backup_code', code}");
         }
 
         return ['proof' => [
             'method' => array_key_exists('method', $proof) ? $proof['method'] : 'totp',
-            'code' => (string) ($proof['code'] ?? ''),
+            'code' => $code,
         ]];
     }
 
@@ -231,8 +282,10 @@ final class Service
      * The canonical user name (core op user.canonical): 'ALICE' and 'alice' are one record.
      * Every public method keys its storage row and every core call on this name only.
      */
-    public function canonicalUser(string $user): string
+    public function canonicalUser(mixed $user): string
     {
+        $user = self::stringArg($user, 'user');
+
         return $this->op('user.canonical', ['user' => $user]
             + ($this->username === null ? [] : ['username' => self::object($this->username)]))['user'];
     }
@@ -241,7 +294,7 @@ final class Service
      * The user's 2FA state (record.status). A record that does not open (wrong keys, copied
      * from another user) throws; never "off".
      */
-    public function status(string $user): array
+    public function status(mixed $user): array
     {
         $user = $this->canonicalUser($user);
 
@@ -313,12 +366,16 @@ final class Service
      * 'factor_required', `reason` 'error', `state` 'enabled', `error` naming why and its
      * `message`, for the log). It never throws.
      */
-    public function beginLogin(string $user, array $options = []): array
+    public function beginLogin(mixed $user, mixed $options = null): array
     {
-        $token = $options['deviceToken'] ?? null;
-        $factor = ($token !== null && $token !== '') ? ['type' => 'trusted_device', 'value' => (string) $token] : null;
         try {
-            $result = $this->decide($this->canonicalUser($user), $factor);
+            $user = $this->canonicalUser($user);
+            // The device cookie's value; none (null, '') is no factor.
+            $token = self::optionsArg($options)['deviceToken'] ?? '';
+            if (!is_string($token)) {
+                throw new Error('invalid_field', 'deviceToken must be a string');
+            }
+            $result = $this->decide($user, $token !== '' ? ['type' => 'trusted_device', 'value' => $token] : null);
         } catch (\Throwable $e) {
             // Fail closed: there is no error for which a 2FA user gets in.
             return ['required' => true] + self::held($e);
@@ -337,16 +394,19 @@ final class Service
      * argument, a storage error or a lost race returns the held login (`ok` false, `verdict`
      * 'factor_required', `reason` 'error', `error`, `message`): keep the session pending.
      */
-    public function verifyLogin(string $user, string $code, array $options = []): array
+    public function verifyLogin(mixed $user, mixed $code, mixed $options = null): array
     {
         try {
+            $user = $this->canonicalUser($user);
+            $code = self::stringArg($code, 'code');
+            $options = self::optionsArg($options);
             $method = $options['method'] ?? 'totp';
             if ($method !== 'totp' && $method !== 'backup_code') {
                 throw new Error('invalid_field', "method must be 'totp' or 'backup_code'");
             }
             $userAgent = isset($options['userAgent']) ? (string) $options['userAgent'] : null;
 
-            return $this->decide($this->canonicalUser($user), ['type' => $method, 'value' => $code],
+            return $this->decide($user, ['type' => $method, 'value' => $code],
                 ($options['trustDevice'] ?? false) === true, $userAgent);
         } catch (\Throwable $e) {
             return self::held($e);
@@ -361,20 +421,21 @@ final class Service
      * `proof` — required by the core when an enabled authenticator would be replaced; `ok:
      * false` with `fresh.reason` when it was refused (nothing started).
      */
-    public function enroll(string $user, array $options = []): array
+    public function enroll(mixed $user, mixed $options = null): array
     {
         $user = $this->canonicalUser($user);
+        $options = self::optionsArg($options);
+        $proof = $this->proofField($options['proof'] ?? null);
         $policy = $this->policyField($user);
         $fields = array_filter([
             'account' => $options['account'] ?? null,
-            'issuer' => array_key_exists('issuer', $options) ? $options['issuer'] : $this->issuer,
+            'issuer' => $options['issuer'] ?? $this->issuer,
             'algorithm' => $options['algorithm'] ?? null,
             'digits' => $options['digits'] ?? null,
             'period' => $options['period'] ?? null,
         ], static fn ($v) => $v !== null);
-        $proof = $options['proof'] ?? null;
         $result = $this->update($user, fn (array $record): array => $this->op('totp.enroll', $this->context($user)
-            + $fields + $this->proofField($proof) + $policy
+            + $fields + $proof + $policy
             + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
@@ -395,9 +456,10 @@ final class Service
      * once) and what the core removed because this is the first factor
      * (`revokedAppPasswords`, `revokedDevices`).
      */
-    public function confirm(string $user, string $code): array
+    public function confirm(mixed $user, mixed $code): array
     {
         $user = $this->canonicalUser($user);
+        $code = self::stringArg($code, 'code');
         $policy = $this->policyField($user);
         $result = $this->update($user, fn (array $record): array => $this->op('totp.activate', $this->context($user)
             + ['record' => $record, 'code' => $code, 'time' => $this->time(), 'entropy' => $this->entropy()]
@@ -415,7 +477,7 @@ final class Service
     }
 
     /** Drops an unfinished enrollment; an enabled factor stays. */
-    public function cancelEnrollment(string $user): array
+    public function cancelEnrollment(mixed $user): array
     {
         $user = $this->canonicalUser($user);
         $result = $this->update($user, fn (array $record): array => $this->op('totp.cancel',
@@ -428,9 +490,11 @@ final class Service
      * Turns TOTP off (with its backup codes, trusted devices and app passwords) with a current
      * code, or with option `method` 'backup_code' an unused backup code, under the limiter.
      */
-    public function disable(string $user, string $code, array $options = []): array
+    public function disable(mixed $user, mixed $code, mixed $options = null): array
     {
         $user = $this->canonicalUser($user);
+        $code = self::stringArg($code, 'code');
+        $options = self::optionsArg($options);
         $policy = $this->policyField($user);
         $method = $options['method'] ?? 'totp';
         $result = $this->update($user, fn (array $record): array => $this->op('totp.disable', $this->context($user)
@@ -444,9 +508,11 @@ final class Service
     }
 
     /** Takes over an existing key (otpauth URI) as the enabled factor; option `replace`. */
-    public function importUri(string $user, string $uri, array $options = []): array
+    public function importUri(mixed $user, mixed $uri, mixed $options = null): array
     {
         $user = $this->canonicalUser($user);
+        $uri = self::stringArg($uri, 'uri');
+        $options = self::optionsArg($options);
         $replace = $options['replace'] ?? false;
         $result = $this->update($user, fn (array $record): array => $this->op('totp.import', $this->context($user)
             + ['uri' => $uri, 'replace' => $replace, 'record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]));
@@ -458,9 +524,10 @@ final class Service
      * Imports twofactor_gauthenticator prefs (`from` 'gauthenticator', `prefs`) or kolab_2fa's
      * blob (`from` 'kolab', `blob`): `totp`, `backupCodes`, `notImported`, `state`.
      */
-    public function importLegacy(string $user, array $options): array
+    public function importLegacy(mixed $user, mixed $options = null): array
     {
         $user = $this->canonicalUser($user);
+        $options = self::optionsArg($options);
         $from = $options['from'] ?? null;
         $ops = ['gauthenticator' => ['import.gauthenticator', 'prefs'], 'kolab' => ['import.kolab', 'blob']];
         if (!is_string($from) || !isset($ops[$from])) {
@@ -478,7 +545,7 @@ final class Service
     }
 
     /** The enabled factor as an otpauth URI (moving it to another app). Treat it as a password. */
-    public function exportUri(string $user): string
+    public function exportUri(mixed $user): string
     {
         $user = $this->canonicalUser($user);
 
@@ -486,7 +553,7 @@ final class Service
     }
 
     /** Re-seals the user's record under the current (first) key: `resealed`. */
-    public function rotateKey(string $user): array
+    public function rotateKey(mixed $user): array
     {
         $user = $this->canonicalUser($user);
         $result = $this->update($user, fn (array $record): array => $this->op('record.rotate_key', $this->context($user)
@@ -501,15 +568,16 @@ final class Service
      * A new set of backup codes (the old ones stop working), only with option `proof`, a
      * current factor: `ok`, `codes`, `remaining`, `fresh`. Option `count`.
      */
-    public function generateBackupCodes(string $user, array $options = []): array
+    public function generateBackupCodes(mixed $user, mixed $options = null): array
     {
         $user = $this->canonicalUser($user);
+        $options = self::optionsArg($options);
+        $proof = $this->proofField($options['proof'] ?? null);
         $policy = $this->policyField($user);
-        $proof = $options['proof'] ?? null;
         $count = isset($options['count']) ? ['count' => $options['count']] : [];
         $result = $this->update($user, fn (array $record): array => $this->op('backup.generate', $this->context($user)
             + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]
-            + $policy + $this->windowField() + $this->proofField($proof) + $count));
+            + $policy + $this->windowField() + $proof + $count));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
             return ['ok' => false, 'codes' => null, 'remaining' => $result['remaining'] ?? null, 'fresh' => $fresh];
@@ -519,9 +587,10 @@ final class Service
     }
 
     /** Checks and consumes a backup code outside a login (re-authentication), under the limiter. */
-    public function verifyBackupCode(string $user, string $code): array
+    public function verifyBackupCode(mixed $user, mixed $code): array
     {
         $user = $this->canonicalUser($user);
+        $code = self::stringArg($code, 'code');
         $policy = $this->policyField($user);
         $result = $this->update($user, fn (array $record): array => $this->op('backup.verify', $this->context($user)
             + ['record' => $record, 'code' => $code, 'time' => $this->time()] + $policy));
@@ -531,7 +600,7 @@ final class Service
     }
 
     /** `remaining`, `issued`, `created_at`, `last_used_at` of the user's backup codes. */
-    public function backupCodesStatus(string $user): array
+    public function backupCodesStatus(mixed $user): array
     {
         $user = $this->canonicalUser($user);
 
@@ -544,14 +613,16 @@ final class Service
      * A new app password for a mail client: `ok`, `password` (show once), `id`, `fresh`. Only
      * with 2FA on (else `not_enabled`) and option `proof`, a current factor.
      */
-    public function createAppPassword(string $user, string $label, array $options = []): array
+    public function createAppPassword(mixed $user, mixed $label, mixed $options = null): array
     {
         $user = $this->canonicalUser($user);
+        $label = self::stringArg($label, 'label');
+        $options = self::optionsArg($options);
+        $proof = $this->proofField($options['proof'] ?? null);
         $policy = $this->policyField($user);
-        $proof = $options['proof'] ?? null;
         $result = $this->update($user, fn (array $record): array => $this->op('app_password.create', $this->context($user)
             + ['record' => $record, 'label' => $label, 'time' => $this->time(), 'entropy' => $this->entropy()]
-            + $policy + $this->windowField() + $this->proofField($proof)));
+            + $policy + $this->windowField() + $proof));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
             return ['ok' => false, 'password' => null, 'id' => null, 'fresh' => $fresh];
@@ -561,7 +632,7 @@ final class Service
     }
 
     /** `[['id', 'label', 'created_at', 'last_used_at', 'phc'], …]`. */
-    public function listAppPasswords(string $user): array
+    public function listAppPasswords(mixed $user): array
     {
         $user = $this->canonicalUser($user);
 
@@ -569,9 +640,10 @@ final class Service
     }
 
     /** Whether `$password` is one of the user's app passwords (IMAP/SMTP login): `ok`, `id`. */
-    public function verifyAppPassword(string $user, string $password): array
+    public function verifyAppPassword(mixed $user, mixed $password): array
     {
         $user = $this->canonicalUser($user);
+        $password = self::stringArg($password, 'password');
         $policy = $this->policyField($user);
         $result = $this->update($user, fn (array $record): array => $this->op('app_password.verify',
             ['record' => $record, 'password' => $password, 'time' => $this->time()] + $policy));
@@ -583,7 +655,7 @@ final class Service
      * What a Dovecot passdb may see of the user (record.projection): `state`, `appPasswords`
      * — empty unless 2FA is on and the policy allows app passwords.
      */
-    public function projection(string $user): array
+    public function projection(mixed $user): array
     {
         $user = $this->canonicalUser($user);
         $policy = $this->policyField($user);
@@ -593,16 +665,17 @@ final class Service
     }
 
     /** Revokes one app password; false when there was none with that id. */
-    public function revokeAppPassword(string $user, string $id): bool
+    public function revokeAppPassword(mixed $user, mixed $id): bool
     {
         $user = $this->canonicalUser($user);
+        $id = self::stringArg($id, 'id');
 
         return $this->update($user, fn (array $record): array => $this->op('app_password.revoke',
             ['record' => $record, 'id' => $id, 'time' => $this->time()]))['revoked'];
     }
 
     /** Revokes every app password; the count. */
-    public function revokeAllAppPasswords(string $user): int
+    public function revokeAllAppPasswords(mixed $user): int
     {
         $user = $this->canonicalUser($user);
 
@@ -611,7 +684,7 @@ final class Service
     }
 
     /** The main password changed: every app password and trusted device is revoked. */
-    public function passwordChanged(string $user): array
+    public function passwordChanged(mixed $user): array
     {
         $user = $this->canonicalUser($user);
         $result = $this->update($user, fn (array $record): array => $this->op('password.changed',
@@ -627,15 +700,16 @@ final class Service
      * Trusts the current device from an authenticated session, only with option `proof` (a
      * device token is a factor): `ok`, `token`, `id`, `expiresAt`, `fresh`. Option `userAgent`.
      */
-    public function trustDevice(string $user, array $options = []): array
+    public function trustDevice(mixed $user, mixed $options = null): array
     {
         $user = $this->canonicalUser($user);
+        $options = self::optionsArg($options);
+        $proof = $this->proofField($options['proof'] ?? null);
         $policy = $this->policyField($user);
-        $proof = $options['proof'] ?? null;
         $agent = isset($options['userAgent']) ? ['user_agent' => (string) $options['userAgent']] : [];
         $result = $this->update($user, fn (array $record): array => $this->op('device.trust', $this->context($user)
             + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]
-            + $policy + $this->windowField() + $this->proofField($proof) + $agent));
+            + $policy + $this->windowField() + $proof + $agent));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
             return ['ok' => false, 'token' => null, 'id' => null, 'expiresAt' => null, 'fresh' => $fresh];
@@ -646,7 +720,7 @@ final class Service
     }
 
     /** `[['id', 'label', 'created_at', 'last_seen_at', 'expires_at', 'expired'], …]`. */
-    public function listDevices(string $user): array
+    public function listDevices(mixed $user): array
     {
         $user = $this->canonicalUser($user);
 
@@ -654,18 +728,20 @@ final class Service
     }
 
     /** Forgets one trusted device; false when there was none with that id. */
-    public function revokeDevice(string $user, string $id): bool
+    public function revokeDevice(mixed $user, mixed $id): bool
     {
         $user = $this->canonicalUser($user);
+        $id = self::stringArg($id, 'id');
 
         return $this->update($user, fn (array $record): array => $this->op('device.revoke',
             ['record' => $record, 'id' => $id, 'time' => $this->time()]))['revoked'];
     }
 
     /** Forgets every trusted device (but option `except`, e.g. the current one); the count. */
-    public function revokeAllDevices(string $user, array $options = []): int
+    public function revokeAllDevices(mixed $user, mixed $options = null): int
     {
         $user = $this->canonicalUser($user);
+        $options = self::optionsArg($options);
         $except = isset($options['except']) ? ['except' => $options['except']] : [];
 
         return $this->update($user, fn (array $record): array => $this->op('device.revoke_all',
@@ -680,7 +756,7 @@ final class Service
      * written by compare-and-set — never a delete — so a request that read the record before
      * the reset cannot land its write afterwards. False when the user had no record.
      */
-    public function adminReset(string $user): bool
+    public function adminReset(mixed $user): bool
     {
         $user = $this->canonicalUser($user);
         $had = false;
