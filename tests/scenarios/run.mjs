@@ -69,6 +69,17 @@ class ScenarioStorage {
   }
 
   async compareAndSet(user, expected, record) {
+    return this.compareAndSetText(user, expected, JSON.stringify(record));
+  }
+
+  // The text interface (getText/compareAndSetText) that MemoryStorage and SqliteStorage offer
+  // and Mail2fa's login check uses when a storage has it; only TextScenarioStorage exposes it.
+  async readText(user) {
+    if (this.fault === 'get_throws') throw new Error('scenario storage: unavailable');
+    return this.inner.getText(user);
+  }
+
+  async compareAndSetText(user, expected, text) {
     if (this.beforeCas) {
       // A concurrent request that wins the race: it runs (and writes) between this request's
       // read and its compare-and-set.
@@ -76,9 +87,20 @@ class ScenarioStorage {
       this.beforeCas = null;
       await race();
     }
-    const wrote = this.fault === 'cas_fails' ? false : await this.inner.compareAndSet(user, expected, record);
-    this.log.push({ user, expected, wrote, record: JSON.stringify(record) });
+    const wrote = this.fault === 'cas_fails' ? false : await this.inner.compareAndSetText(user, expected, text);
+    this.log.push({ user, expected, wrote, record: text });
     return wrote;
+  }
+}
+
+/**
+ * The same storage offering records as JSON text (getText/compareAndSetText), as
+ * MemoryStorage and SqliteStorage do: Mail2fa's login check then passes the stored text to
+ * the core as is. Its transcript must equal the object storage's, byte for byte.
+ */
+class TextScenarioStorage extends ScenarioStorage {
+  async getText(user) {
+    return this.readText(user);
   }
 }
 
@@ -131,12 +153,13 @@ export function matches(actual, expected) {
 }
 
 /**
- * Runs a scenario with the package `lib` (exports Mail2fa, MemoryStorage, totpCode).
+ * Runs a scenario with the package `lib` (exports Mail2fa, MemoryStorage, totpCode); with
+ * `text: true` over a storage that offers records as JSON text (the login check's text path).
  * Returns `{transcript, failures}`: failures are the steps whose outcome differs from what
  * the scenario expects (its `expect`, `expect_error`, `writes`).
  */
-export async function runScenario(scenario, lib) {
-  const storage = new ScenarioStorage(new lib.MemoryStorage());
+export async function runScenario(scenario, lib, { text = false } = {}) {
+  const storage = text ? new TextScenarioStorage(new lib.MemoryStorage()) : new ScenarioStorage(new lib.MemoryStorage());
   const random = entropyStream(scenario.name);
   let clock = scenario.start;
   const hosts = {};
