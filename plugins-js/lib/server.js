@@ -83,6 +83,12 @@ function optionsArg(value) {
   return value;
 }
 
+/** An optional string option (userAgent): null/undefined is not given; anything else but a string is invalid_field. */
+function optionalString(value, name) {
+  if (value === undefined || value === null) return undefined;
+  return stringArg(value, name);
+}
+
 /** Login names whose canonical form (user.canonical) a Mail2fa keeps, at most. */
 const CANONICAL_CACHE = 1024;
 
@@ -362,7 +368,7 @@ export class Mail2fa {
     const context = this.#context(user);
     const policy = this.#policyField(user);
     const trust = trustDevice
-      ? { trust_device: true, entropy: this.#entropy(), ...(userAgent == null ? {} : { user_agent: String(userAgent) }) }
+      ? { trust_device: true, entropy: this.#entropy(), ...(userAgent === undefined ? {} : { user_agent: userAgent }) }
       : {};
     const fields = () => ({ ...context, time: this.#time(), factor, ...this.#windowField(), ...policy, ...trust });
     let decision;
@@ -431,7 +437,8 @@ export class Mail2fa {
       if (method !== 'totp' && method !== 'backup_code' && method !== null) {
         throw new Mail2faError('invalid_field', "method must be 'totp' or 'backup_code'");
       }
-      return await this.#decide(user, { type: method ?? 'totp', value: code }, { trustDevice: trustDevice === true, userAgent });
+      const agent = optionalString(userAgent, 'userAgent');
+      return await this.#decide(user, { type: method ?? 'totp', value: code }, { trustDevice: trustDevice === true, userAgent: agent });
     } catch (error) {
       return this.#held(error);
     }
@@ -698,14 +705,15 @@ export class Mail2fa {
    */
   async trustDevice(user, options) {
     user = this.canonicalUser(user);
-    const { userAgent, proof } = optionsArg(options);
+    const { userAgent: agentOption, proof } = optionsArg(options);
+    const userAgent = optionalString(agentOption, 'userAgent');
     const proofField = this.#proofField(proof);
     const policy = this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       deviceTrust({
         ...context, record, time: this.#time(), entropy: this.#entropy(), ...policy, ...this.#windowField(),
-        ...proofField, ...(userAgent == null ? {} : { user_agent: String(userAgent) }),
+        ...proofField, ...(userAgent === undefined ? {} : { user_agent: userAgent }),
       }),
     );
     const fresh = this.#fresh(result.fresh);

@@ -158,6 +158,12 @@ final class Service
         return $value;
     }
 
+    /** An optional string option (userAgent): null is not given; anything else but a string is invalid_field. */
+    private static function optionalString(mixed $value, string $name): ?string
+    {
+        return $value === null ? null : self::stringArg($value, $name);
+    }
+
     /**
      * A method's options argument: null is none; otherwise an array with string keys, or []
      * (else `invalid_field`, as JS refuses a non-object). An option set to null is not given.
@@ -404,7 +410,7 @@ final class Service
             if ($method !== 'totp' && $method !== 'backup_code') {
                 throw new Error('invalid_field', "method must be 'totp' or 'backup_code'");
             }
-            $userAgent = isset($options['userAgent']) ? (string) $options['userAgent'] : null;
+            $userAgent = self::optionalString($options['userAgent'] ?? null, 'userAgent');
 
             return $this->decide($user, ['type' => $method, 'value' => $code],
                 ($options['trustDevice'] ?? false) === true, $userAgent);
@@ -704,9 +710,10 @@ final class Service
     {
         $user = $this->canonicalUser($user);
         $options = self::optionsArg($options);
+        $userAgent = self::optionalString($options['userAgent'] ?? null, 'userAgent');
+        $agent = $userAgent === null ? [] : ['user_agent' => $userAgent];
         $proof = $this->proofField($options['proof'] ?? null);
         $policy = $this->policyField($user);
-        $agent = isset($options['userAgent']) ? ['user_agent' => (string) $options['userAgent']] : [];
         $result = $this->update($user, fn (array $record): array => $this->op('device.trust', $this->context($user)
             + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]
             + $policy + $this->windowField() + $proof + $agent));
