@@ -67,6 +67,28 @@ final class ServiceTest extends TestCase
 
         // An array policy is the same for everyone (as before).
         $this->assertSame('enroll_required', self::service(['policy' => ['mode' => 'required']])->beginLogin('anyone')['verdict']);
+        // An invokable object or a first-class callable is a policy function too.
+        $invokable = new class () {
+            public function __invoke(string $user): array
+            {
+                return $user === 'boss' ? ['mode' => 'required'] : [];
+            }
+        };
+        foreach ([$invokable, $invokable->__invoke(...)] as $policy) {
+            $mfa = self::service(['policy' => $policy]);
+            $this->assertSame(['enroll_required', 'not_required'],
+                [$mfa->beginLogin('Boss')['verdict'], $mfa->beginLogin('intern')['verdict']]);
+        }
+        // A callable given as an array or a function name is no policy function (it would be
+        // taken for a policy): refused.
+        foreach ([[$invokable, '__invoke'], 'strtolower'] as $policy) {
+            try {
+                self::service(['policy' => $policy]);
+                $this->fail('accepted ' . gettype($policy));
+            } catch (Error $e) {
+                $this->assertSame('invalid_field', $e->errorCode);
+            }
+        }
     }
 
     public function testAPolicyThatIsNoObjectIsInvalidField(): void

@@ -51,9 +51,10 @@ final class Service
      * - `storage` (required): a Storage (MemoryStorage, the plugin's SQL driver, yours);
      * - `issuer`: shown in authenticator apps; `window`: TOTP steps accepted either side of now;
      * - `policy`: the site policy (docs/ops.md) as an array, passed to the core on every call
-     *   that takes one; or a callable `fn (string $canonicalUser): array` returning the policy
-     *   for that user (called once per method call that needs it, with the canonical name;
-     *   anything but an array with string keys, or [], is refused: `invalid_field`);
+     *   that takes one; or a callable `fn (string $canonicalUser): array` (a Closure, e.g.
+     *   `$this->policyFor(...)`, or an invokable object) returning the policy for that user
+     *   (called once per method call that needs it, with the canonical name; anything but an
+     *   array with string keys, or [], is refused: `invalid_field`);
      * - `username`: the user.canonical rule (`case`, `domain`, `default_domain`);
      * - `now`: a callable returning Unix **seconds** (PHP's unit; JS's `now` returns
      *   milliseconds), default `time()`;
@@ -73,7 +74,7 @@ final class Service
             throw new Error('missing_field', "Service needs keys: [['id' => …, 'key' => …]] (current key first)");
         }
         foreach ($keys as $key) {
-            if (!self::isPolicyObject($key)) {
+            if (!self::isJsonObject($key)) {
                 throw new Error('invalid_field', 'keys must be a list of {id, key} (current key first)');
             }
         }
@@ -88,12 +89,12 @@ final class Service
         $this->window = $options['window'] ?? null;
         $policy = $options['policy'] ?? null;
         if ($policy !== null && !($policy instanceof \Closure || (is_object($policy) && is_callable($policy)))
-            && !self::isPolicyObject($policy)) {
+            && !self::isJsonObject($policy)) {
             throw new Error('invalid_field', self::POLICY_NOT_OBJECT);
         }
         $this->policy = $policy;
         $username = $options['username'] ?? null;
-        if ($username !== null && !self::isPolicyObject($username)) {
+        if ($username !== null && !self::isJsonObject($username)) {
             throw new Error('invalid_field', 'username must be an object: {case, domain, default_domain}');
         }
         $this->username = $username;
@@ -173,7 +174,7 @@ final class Service
         if ($value === null) {
             return [];
         }
-        if (!self::isPolicyObject($value)) {
+        if (!self::isJsonObject($value)) {
             throw new Error('invalid_field', 'options must be an object');
         }
 
@@ -181,7 +182,7 @@ final class Service
     }
 
     /** Whether $value is a JSON object as PHP decodes one: an array with string keys, or [] ({}). */
-    private static function isPolicyObject(mixed $value): bool
+    private static function isJsonObject(mixed $value): bool
     {
         return is_array($value) && ($value === [] || !array_is_list($value));
     }
@@ -198,7 +199,7 @@ final class Service
         $policy = $this->policy;
         if (!is_array($policy)) {
             $policy = ($policy)($user);
-            if (!self::isPolicyObject($policy)) {
+            if (!self::isJsonObject($policy)) {
                 throw new Error('invalid_field', self::POLICY_NOT_OBJECT);
             }
         }
