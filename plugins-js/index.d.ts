@@ -264,10 +264,11 @@ export interface Mail2faOptions {
   random?: RandomSource;
   /**
    * The site policy, passed to the core on every call that takes one; or a function of the
-   * canonical user name (`canonicalUser`) returning that user's policy, called once per method
-   * call that needs it (a result that is no object: `invalid_field`; at login, a held login).
+   * canonical user name (`canonicalUser`) returning that user's policy (or a promise of it:
+   * it is awaited), called once per method call that needs it (a result that is no plain
+   * object: `invalid_field`; at login, a held login).
    */
-  policy?: Policy | ((user: string) => Policy);
+  policy?: Policy | ((user: string) => Policy | Promise<Policy>);
   /**
    * How the core makes the one canonical user name (op `user.canonical`) that every method
    * keys on; set it as the IMAP server resolves names. Default: ASCII lower case, domain kept.

@@ -55,9 +55,16 @@ function jsonField(value) {
 /** The error for a policy that is no object (or a policy function that returned none); PHP's Service says the same. */
 const POLICY_NOT_OBJECT = 'policy must be an object, or a function of the canonical user name that returns one';
 
-/** Whether `value` is a policy object (a plain JSON object: not null, not an array). */
+/**
+ * Whether `value` is a policy object: a plain object (`{...}`, JSON.parse's, Object.create(null)).
+ * Not null, not an array, and not an instance of something else — a Promise (an async policy
+ * function's result not awaited) or a Map would serialize to `{}`, the default policy, and
+ * silently drop a required 2FA.
+ */
 function isPolicyObject(value) {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** The constructor options (PHP's Service also takes `core`). */
@@ -157,8 +164,9 @@ export class Mail2fa {
    * @param {{getRandomValues(a: Uint8Array): Uint8Array}} [options.random] default crypto
    * @param {object | ((user: string) => object)} [options.policy] the site policy
    *   (docs/ops.md#site-policy-policy), passed to the core on every call that takes one; or a
-   *   function of the canonical user name returning the policy for that user (called once per
-   *   method call that needs it; anything but an object is refused: `invalid_field`)
+   *   function of the canonical user name returning the policy for that user, or a promise of
+   *   it (called once per method call that needs it; anything but a plain object is refused:
+   *   `invalid_field`)
    * @param {{case?: 'lower'|'keep', domain?: 'keep'|'strip', default_domain?: string}} [options.username]
    *   how the core makes the one canonical user name (user.canonical) every method keys on;
    *   configure it as your IMAP server resolves names (default: ASCII lower case, domain kept)
@@ -247,19 +255,22 @@ export class Mail2fa {
 
   /**
    * The policy for `user` (canonical): the one site policy, or what the policy function
-   * returns for this user (it must be an object: anything else is `invalid_field`).
+   * returns for this user — or resolves to: an async function (a database lookup) is awaited —
+   * which must be a plain object (anything else is `invalid_field`).
    */
-  #policyFor(user) {
-    if (typeof this.#policy !== 'function') return this.#policy;
-    const policy = this.#policy(user);
+  async #policyFor(user) {
+    const policy = await this.#policy(user);
     if (!isPolicyObject(policy)) throw new Mail2faError('invalid_field', POLICY_NOT_OBJECT);
     return policy;
   }
 
-  /** The request's `policy` field for `user` (canonical), or nothing when there is no policy. */
+  /**
+   * The request's `policy` field for `user` (canonical), or nothing when there is no policy.
+   * A promise only with a policy function: the login check awaits nothing it need not.
+   */
   #policyField(user) {
-    const policy = this.#policyFor(user);
-    return policy === undefined ? {} : { policy };
+    if (typeof this.#policy === 'function') return this.#policyFor(user).then((policy) => ({ policy }));
+    return this.#policy === undefined ? {} : { policy: this.#policy };
   }
 
   /**
@@ -366,7 +377,8 @@ export class Mail2fa {
   /** One `login.decide` step under compare-and-set (the limiter's count is in the record). */
   async #decide(user, factor, { trustDevice = false, userAgent } = {}) {
     const context = this.#context(user);
-    const policy = this.#policyField(user);
+    let policy = this.#policyField(user);
+    if (policy instanceof Promise) policy = await policy;
     const trust = trustDevice
       ? { trust_device: true, entropy: this.#entropy(), ...(userAgent === undefined ? {} : { user_agent: userAgent }) }
       : {};
@@ -458,7 +470,7 @@ export class Mail2fa {
     user = this.canonicalUser(user);
     const { account, issuer = this.#issuer, algorithm, digits, period, proof } = optionsArg(options);
     const proofField = this.#proofField(proof);
-    const policy = this.#policyField(user);
+    const policy = await this.#policyField(user);
     const context = this.#context(user);
     const fields = Object.fromEntries(
       Object.entries({ account, issuer: issuer === null ? this.#issuer : issuer, algorithm, digits, period })
@@ -486,7 +498,7 @@ export class Mail2fa {
   async confirm(user, code) {
     user = this.canonicalUser(user);
     stringArg(code, 'code');
-    const policy = this.#policyField(user);
+    const policy = await this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       totpActivate({
@@ -519,7 +531,7 @@ export class Mail2fa {
     user = this.canonicalUser(user);
     stringArg(code, 'code');
     const method = optionsArg(options).method ?? 'totp';
-    const policy = this.#policyField(user);
+    const policy = await this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       totpDisable({ ...context, record, code, method, time: this.#time(), ...this.#windowField(), ...policy }),
@@ -592,7 +604,7 @@ export class Mail2fa {
     user = this.canonicalUser(user);
     const { count, proof } = optionsArg(options);
     const proofField = this.#proofField(proof);
-    const policy = this.#policyField(user);
+    const policy = await this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       backupGenerate({
@@ -609,7 +621,7 @@ export class Mail2fa {
   async verifyBackupCode(user, code) {
     user = this.canonicalUser(user);
     stringArg(code, 'code');
-    const policy = this.#policyField(user);
+    const policy = await this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       backupVerify({ ...context, record, code, time: this.#time(), ...policy }),
@@ -635,7 +647,7 @@ export class Mail2fa {
     user = this.canonicalUser(user);
     stringArg(label, 'label');
     const proofField = this.#proofField(optionsArg(options).proof);
-    const policy = this.#policyField(user);
+    const policy = await this.#policyField(user);
     const result = await this.#update(user, (record) =>
       appPasswordCreate({
         ...this.#context(user), record, label, time: this.#time(), entropy: this.#entropy(),
@@ -657,7 +669,7 @@ export class Mail2fa {
   async verifyAppPassword(user, password) {
     user = this.canonicalUser(user);
     stringArg(password, 'password');
-    const policy = this.#policyField(user);
+    const policy = await this.#policyField(user);
     const result = await this.#update(user, (record) =>
       appPasswordVerify({ record, password, time: this.#time(), ...policy }),
     );
@@ -671,7 +683,7 @@ export class Mail2fa {
    */
   async projection(user) {
     user = this.canonicalUser(user);
-    const policy = this.#policyField(user);
+    const policy = await this.#policyField(user);
     const result = recordProjection({ record: await this.#current(user), ...policy });
     return { state: result.state, appPasswords: result.app_passwords };
   }
@@ -708,7 +720,7 @@ export class Mail2fa {
     const { userAgent: agentOption, proof } = optionsArg(options);
     const userAgent = optionalString(agentOption, 'userAgent');
     const proofField = this.#proofField(proof);
-    const policy = this.#policyField(user);
+    const policy = await this.#policyField(user);
     const context = this.#context(user);
     const result = await this.#update(user, (record) =>
       deviceTrust({

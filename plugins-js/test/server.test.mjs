@@ -755,3 +755,23 @@ test('constructor options are checked as PHP\'s Service checks them (same codes 
   const mfa = new Mail2fa({ keys, storage, issuer: null, window: null, policy: null, username: null, now: null, random: null });
   assert.equal(mfa.canonicalUser('ALICE'), 'alice');
 });
+
+test('an async policy function is awaited; a result that is no plain object (a Map, a class instance) is refused', async () => {
+  const keys = [generateKey('k1')];
+  const storage = new MemoryStorage();
+  const lookup = new Mail2fa({ keys, storage, policy: async (user) => (user === 'boss' ? { mode: 'required' } : {}) });
+  assert.equal((await lookup.beginLogin('boss')).verdict, 'enroll_required');
+  assert.equal((await lookup.beginLogin('intern')).verdict, 'not_required');
+  // Each of these would serialize to {} (the default, optional policy) if it were passed on.
+  for (const bad of [new Map([['mode', 'required']]), new (class Policy { mode = 'required'; })(), Promise.resolve({ mode: 'required' })]) {
+    const odd = new Mail2fa({ keys, storage, policy: () => bad });
+    const held = await odd.beginLogin('boss');
+    if (bad instanceof Promise) {
+      assert.equal(held.verdict, 'enroll_required', 'a returned promise is awaited');
+      continue;
+    }
+    assert.deepEqual([held.required, held.reason, held.error], [true, 'error', 'invalid_field']);
+    assert.throws(() => new Mail2fa({ keys, storage, policy: bad }), { code: 'invalid_field' });
+  }
+  assert.throws(() => new Mail2fa({ keys, storage, policy: Promise.resolve({}) }), { code: 'invalid_field' });
+});

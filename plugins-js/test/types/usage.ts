@@ -91,6 +91,8 @@ async function flow(): Promise<void> {
   const strict = new Mail2fa({ keys, storage: new MemoryStorage(), policy });
   const perUser = new Mail2fa({ keys, storage: new MemoryStorage(), policy: (name: string): Policy => (name === 'boss' ? policy : {}) });
   console.log(await perUser.status(user));
+  const looked = new Mail2fa({ keys, storage: new MemoryStorage(), policy: async (name: string): Promise<Policy> => (name === 'boss' ? policy : {}) });
+  console.log(await looked.projection(user));
   const begin = await strict.beginLogin(user, { deviceToken: 'cookie' });
   if (begin.required && begin.error) console.log(begin.error);
   if (begin.pendingExpiresAt) console.log(begin.pendingExpiresAt, begin.trustDays);
