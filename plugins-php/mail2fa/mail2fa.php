@@ -11,7 +11,8 @@
  *                         sessions, enrollment at login, the trusted-device cookie
  *   mail2fa_settings.php  the settings section, its POST actions, the enrollment endpoints
  *   mail2fa_web.php       what those two share: request-token check, JSON, device cookie
- *   mail2fa_engine.php    the core, the storage (drivers/) by compare-and-set, the
+ *   mail2fa_engine.php    the request's Mail2fa\Service (lib/: the core, compare-and-set)
+ *                         over the storage (drivers/), keys, per-user policy, the
  *                         canonical user name, client IP and network allow-list, logs
  *   mail2fa_imap.php      the webmail's proof at its IMAP login (storage_connect)
  *   mail2fa_admin.php     admin commands (bin/mail2fa-admin.sh, the mail2fa_admin hook)
@@ -115,7 +116,7 @@ class mail2fa extends rcube_plugin
     /**
      * Admin panels: $rcmail->plugins->exec_hook('mail2fa_admin', ['command' => 'reset', 'user' => 'alice'])
      * returns the args with 'result' (or 'error'). Commands: status, reset, revoke-devices,
-     * revoke-app-passwords, password-changed, list.
+     * revoke-app-passwords, password-changed, sync-projection ('user' or 'users'), list.
      */
     public function admin_hook($args)
     {

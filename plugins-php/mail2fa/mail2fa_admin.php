@@ -2,9 +2,9 @@
 
 /**
  * Admin operations on users' 2FA, shared by bin/mail2fa-admin.sh, the `mail2fa_admin`
- * hook (admin panels) and the password plugin's `password_change` hook. Each write goes
- * through the engine's compare-and-set, so it takes effect at once on every node: the
- * next request reads the database, there is no cache to wait for.
+ * hook (admin panels) and the password plugin's `password_change` hook. Each write is a
+ * Mail2fa\Service call (compare-and-set on the row's rev), so it takes effect at once on
+ * every node: the next request reads the database, there is no cache to wait for.
  */
 class mail2fa_admin
 {
@@ -44,27 +44,25 @@ class mail2fa_admin
         case 'password-changed':
             $need_user();
             return $this->password_changed($user);
+        case 'sync-projection':
+            $users = array_values(array_filter((array) ($args['users'] ?? ($user !== '' ? [$user] : [])), 'strlen'));
+            return $this->sync_projection(array_map([$this->engine, 'canonical'], $users));
         case 'list':
             return $this->engine->storage()->list_users();
         }
         throw new InvalidArgumentException("unknown command: $command");
     }
 
-    /** What the core reports about a user (no secrets). */
+    /** What the core reports about a user (no secrets): record.status, and the stored row's rev and state. */
     public function status(string $user): array
     {
-        $row = $this->engine->load($user);
+        $row = $this->engine->storage()->get($user);
         if (!$row) {
             return ['user' => $user, 'state' => 'disabled', 'stored' => false];
         }
-        $out = ['user' => $user, 'stored' => true, 'rev' => $row['rev'], 'stored_state' => $row['state']];
+        $out = ['user' => $user, 'stored' => true, 'rev' => $row['version'], 'stored_state' => $row['state']];
         try {
-            $s = $this->engine->call('record.status', ['user' => $user, 'keys' => $this->engine->keys(), 'record' => $row['record']]);
-            unset($s['ok']);
-            $out += $s;
-            $out['devices'] = count($this->engine->call('device.list', ['record' => $row['record']])['devices']);
-            $out['app_passwords'] = count($this->engine->call('app_password.list', ['record' => $row['record']])['app_passwords']);
-            $out['backup_codes_remaining'] = $this->engine->call('backup.status', ['record' => $row['record']])['remaining'];
+            $out += $this->engine->service()->status($user);
         }
         catch (Throwable $e) {
             // A record that does not open keeps the user locked; say so, without details of keys.
@@ -76,97 +74,97 @@ class mail2fa_admin
     }
 
     /**
-     * 2FA off at once: the core's record.reset (every factor, code, device, app password and
-     * pending enrollment removed, limiter cleared) written by compare-and-set. The row stays,
-     * with rev one higher than before, so a write another node computed from the old record
-     * can never land on it, nor on the records of a later re-enrollment (revs never repeat).
-     * The projection Dovecot reads is emptied in the same transaction.
+     * 2FA off at once: Service::adminReset, the core's record.reset (every factor, code,
+     * device, app password and pending enrollment removed, limiter cleared) written by
+     * compare-and-set. The row stays, with rev one higher than before, so a write another node
+     * computed from the old record can never land on it, nor on the records of a later
+     * re-enrollment (revs never repeat). The projection Dovecot reads is emptied in the same
+     * transaction.
      */
     public function reset(string $user): array
     {
-        if (!$this->engine->load($user)) {
+        if (!$this->engine->login_service()->adminReset($user)) {
             return ['user' => $user, 'reset' => false, 'state' => 'disabled',
                 'detail' => "no such user: $user has no mail2fa record (nothing to reset)"];
         }
-        $r = $this->engine->update($user, function ($record) {
-            if ($record === null) {
-                throw new RuntimeException('the row was deleted meanwhile');
-            }
-            return ['op' => 'record.reset', 'time' => time()];
-        });
+        $row = $this->engine->storage()->get($user);
 
-        return ['user' => $user, 'reset' => true, 'state' => (string) $r['state'], 'rev' => (int) $r['record']['rev']];
+        return ['user' => $user, 'reset' => true, 'state' => (string) $row['state'], 'rev' => (int) $row['version']];
     }
 
     public function revoke_devices(string $user): array
     {
-        if (!$this->engine->load($user)) {
-            return ['user' => $user, 'revoked' => 0];
-        }
-        $r = $this->engine->update($user, function () {
-            return ['op' => 'device.revoke_all', 'time' => time()];
-        });
-
-        return ['user' => $user, 'revoked' => $r['revoked']];
+        return ['user' => $user, 'revoked' => $this->engine->login_service()->revokeAllDevices($user)];
     }
 
     public function revoke_app_passwords(string $user): array
     {
-        if (!$this->engine->load($user)) {
-            return ['user' => $user, 'revoked' => 0];
-        }
-        $r = $this->engine->update($user, function () {
-            return ['op' => 'app_password.revoke_all', 'time' => time()];
-        });
-
-        return ['user' => $user, 'revoked' => $r['revoked']];
+        return ['user' => $user, 'revoked' => $this->engine->login_service()->revokeAllAppPasswords($user)];
     }
 
     /** The main password changed (here or elsewhere): the core revokes what it decides. */
     public function password_changed(string $user): array
     {
-        if (!$this->engine->load($user)) {
-            return ['user' => $user, 'revoked_app_passwords' => 0, 'revoked_devices' => 0];
-        }
-        $r = $this->engine->update($user, function () {
-            return ['op' => 'password.changed', 'time' => time()];
-        });
+        $r = $this->engine->login_service()->passwordChanged($user);
 
-        return ['user' => $user, 'revoked_app_passwords' => $r['revoked_app_passwords'],
-            'revoked_devices' => $r['revoked_devices']];
+        return ['user' => $user, 'revoked_app_passwords' => (int) $r['revokedAppPasswords'],
+            'revoked_devices' => (int) $r['revokedDevices']];
     }
 
     /**
      * Re-seals every stored record under the current site key (the first of mail2fa_keys)
-     * with the core's record.rotate_key, each by compare-and-set. Run it after putting a new
-     * key first and the old ones after it; once it reports no errors the old keys can be
-     * removed. A record none of the configured keys opens is reported and left as it is (its
-     * user stays held at the second factor).
+     * with Service::rotateKey (the core's record.rotate_key), each by compare-and-set. Run it
+     * after putting a new key first and the old ones after it; once it reports no errors the
+     * old keys can be removed. A record none of the configured keys opens is reported and
+     * left as it is (its user stays held at the second factor).
      *
      * @return array list of ['user', 'result' => rotated|current|error, 'detail']
      */
     public function rotate_keys(): array
     {
-        $engine = $this->engine;
-        $keys = $engine->keys();
+        $mfa = $this->engine->service();
+        $current = $this->engine->keys()[0]['id'];
         $out = [];
-        foreach ($engine->storage()->list_users() as $u) {
+        foreach ($this->engine->storage()->list_users() as $u) {
             $user = (string) $u['username'];
             try {
-                $r = $engine->update($user, function ($record) use ($engine, $user, $keys) {
-                    if ($record === null) {
-                        throw new RuntimeException('the row was deleted meanwhile');
-                    }
-                    return ['op' => 'record.rotate_key', 'user' => $user, 'keys' => $keys,
-                        'entropy' => mail2fa_engine::entropy(), 'time' => time()];
-                });
-                $n = (int) $r['resealed'];
+                $n = (int) $mfa->rotateKey($user)['resealed'];
                 $out[] = ['user' => $user, 'result' => $n ? 'rotated' : 'current',
-                    'detail' => $n ? "$n values re-sealed under {$keys[0]['id']}" : "sealed under {$keys[0]['id']}"];
+                    'detail' => $n ? "$n values re-sealed under $current" : "sealed under $current"];
             }
             catch (Throwable $e) {
-                $code = method_exists($e, 'getErrorCode') ? $e->getErrorCode() : get_class($e);
-                $out[] = ['user' => $user, 'result' => 'error', 'detail' => "$code: " . $e->getMessage()];
+                $out[] = ['user' => $user, 'result' => 'error', 'detail' => mail2fa_engine::describe($e)];
+            }
+        }
+
+        return $out;
+    }
+
+    /**
+     * Rewrites the Dovecot projection of the named users (all stored users when none is
+     * named) from their stored record under the current policy (mail2fa_policy,
+     * mail2fa_policy_rules), by compare-and-set on each row's rev; records are not changed.
+     * Run it after a policy change: otherwise a user's projection follows at their next write.
+     *
+     * @param string[] $users canonical names
+     * @return array list of ['user', 'result' => synced|unchanged|no-record|error, 'detail']
+     */
+    public function sync_projection(array $users): array
+    {
+        $storage = $this->engine->storage();
+        if (!$users) {
+            $users = array_column($storage->list_users(), 'username');
+        }
+        $out = [];
+        foreach ($users as $user) {
+            try {
+                $r = $storage->sync_projection($user);
+                $out[] = $r === null ? ['user' => $user, 'result' => 'no-record', 'detail' => "no such user: $user has no mail2fa record"]
+                    : ['user' => $user, 'result' => $r['changed'] ? 'synced' : 'unchanged',
+                        'detail' => "state {$r['state']}, {$r['app_passwords']} app passwords"];
+            }
+            catch (Throwable $e) {
+                $out[] = ['user' => $user, 'result' => 'error', 'detail' => mail2fa_engine::describe($e)];
             }
         }
 
@@ -242,7 +240,7 @@ class mail2fa_admin
 
     private function import_one(rcube $rc, string $user, array $g, bool $dry_run): array
     {
-        $row = $this->engine->load($user);
+        $row = $this->engine->storage()->get($user);
         if ($row && $row['state'] !== 'pending') {
             return ['user' => $user, 'result' => 'skipped', 'detail' => $row['state'] === 'enabled'
                 ? 'already has 2FA in mail2fa' : '2FA was turned off in mail2fa'];
@@ -257,15 +255,11 @@ class mail2fa_admin
         if ($dry_run) {
             return ['user' => $user, 'result' => 'would-import', 'detail' => ''];
         }
-        $engine = $this->engine;
-        $r = $engine->update($user, function () use ($engine, $user, $prefs) {
-            return ['op' => 'import.gauthenticator', 'user' => $user, 'keys' => $engine->keys(), 'time' => time(),
-                'entropy' => mail2fa_engine::entropy(), 'prefs' => $prefs];
-        });
-        $skipped = count($r['not_imported'] ?? []);
+        $r = $this->engine->service()->importLegacy($user, ['from' => 'gauthenticator', 'prefs' => $prefs]);
+        $skipped = count($r['notImported'] ?? []);
 
         return ['user' => $user, 'result' => 'imported', 'detail' => sprintf('state %s, totp %s, %d backup codes%s',
-            $r['state'], $r['totp'] ? 'yes' : 'no', $r['backup_codes'], $skipped ? ", $skipped entries not imported" : '')];
+            $r['state'], $r['totp'] ? 'yes' : 'no', $r['backupCodes'], $skipped ? ", $skipped entries not imported" : '')];
     }
 
     /**

@@ -1,23 +1,27 @@
 <?php
 
 /**
- * The plugin's link to the mail2fa core and to its storage.
+ * The plugin's link to the mail2fa core and to its storage: it builds, once per request, the
+ * Mail2fa\Service (lib/Service.php, the PHP twin of the npm Mail2fa class) that every flow of
+ * the login gate, the settings and the admin tool calls.
  *
  * Every decision (is a second factor needed, is this code right, is the user locked, how
- * long is a device trusted) is the core's: this class only supplies what the core cannot
- * have (time, entropy, keys, the stored record, the policy that applies to the user) and
- * stores what the core returns, by compare-and-set on the record's rev.
+ * long is a device trusted) is the core's, and the compare-and-set loop is the Service's:
+ * this class only supplies what they cannot have (the site keys, the storage driver, the
+ * issuer, the canonical-name rule, the policy that applies to each user) and the web side's
+ * helpers (client IP, network allow-list, logs, refused configurations).
  */
 class mail2fa_engine
 {
-    /** Compare-and-set retries before a write gives up (another node kept winning). */
-    const CAS_TRIES = 8;
-
     /** @var rcube */
     private $rc;
     /** @var mail2fa_storage|null */
     private $storage;
     private $core;
+    /** @var \Mail2fa\Service|null with the site keys */
+    private $service;
+    /** @var \Mail2fa\Service|null for a login when no site key is configured */
+    private $keyless_service;
     /** @var string|null the signed-in user's canonical name (once per request) */
     private $session_user;
 
@@ -30,15 +34,8 @@ class mail2fa_engine
     public function core()
     {
         if ($this->core === null) {
-            if (!class_exists('Mail2fa\\Core')) {
-                // Under php-fpm the classes come from opcache.preload; elsewhere load them here.
-                foreach (['autoload.php', 'preload.php', 'Core.php'] as $f) {
-                    if (is_file(__DIR__ . "/lib/$f")) {
-                        require_once __DIR__ . "/lib/$f";
-                        break;
-                    }
-                }
-            }
+            // Under php-fpm the classes come from opcache.preload; autoload.php loads what is missing.
+            require_once __DIR__ . '/lib/autoload.php';
             $options = array_filter((array) $this->rc->config->get('mail2fa_core_options', []), function ($v) {
                 return $v !== null && $v !== '';
             });
@@ -58,7 +55,9 @@ class mail2fa_engine
             }
             require_once __DIR__ . "/drivers/$name.php";
             $class = "mail2fa_{$name}_driver";
-            $this->storage = new $class($this->rc);
+            $this->storage = new $class($this->rc, function (string $user, array $record): array {
+                return $this->projection($user, $record);
+            });
         }
 
         return $this->storage;
@@ -100,6 +99,59 @@ class mail2fa_engine
         catch (mail2fa_config_error $e) {
             return false;
         }
+    }
+
+    /**
+     * The request's Mail2fa\Service over the site keys (throws mail2fa_config_error without
+     * one: nothing may be enrolled under no key). The policy is a callable of the canonical
+     * user name (policy_for), so one Service serves every user of a request (the admin tool's
+     * loops too).
+     */
+    public function service(): \Mail2fa\Service
+    {
+        if ($this->service === null) {
+            $this->service = $this->build_service($this->keys());
+        }
+
+        return $this->service;
+    }
+
+    /**
+     * The Service for a login decision, and for what removes access without opening a sealed
+     * value (admin reset, revocations, a password change). Without a site key the core still
+     * decides, on a throw-away key (docs/hosts.md §3): users without a record log in, a
+     * stored record cannot open and so holds its user at the second factor (fail closed);
+     * the admin can still reset a user whose key is lost.
+     */
+    public function login_service(): \Mail2fa\Service
+    {
+        if ($this->has_keys()) {
+            return $this->service();
+        }
+        if ($this->keyless_service === null) {
+            $this->keyless_service = $this->build_service([['id' => 'unconfigured', 'key' => base64_encode(random_bytes(32))]]);
+        }
+
+        return $this->keyless_service;
+    }
+
+    private function build_service(array $keys): \Mail2fa\Service
+    {
+        $options = [
+            'keys'    => $keys,
+            'storage' => $this->storage(),
+            'core'    => $this->core(),
+            'issuer'  => (string) $this->rc->config->get('mail2fa_issuer', $this->rc->config->get('product_name')),
+            'policy'  => function (string $user): array {
+                return $this->policy_for($user);
+            },
+        ];
+        $rules = $this->username_rules();
+        if ($rules) {
+            $options['username'] = $rules;
+        }
+
+        return new \Mail2fa\Service($options);
     }
 
     /**
@@ -148,15 +200,9 @@ class mail2fa_engine
         return false;
     }
 
-    /** Fresh entropy for the core. */
-    public static function entropy(): string
-    {
-        return base64_encode(random_bytes(32));
-    }
-
     /**
-     * One core request. Adds the common fields an op needs (keys, user, time, policy).
-     * Throws \Mail2fa\Error with the core's error code.
+     * One core request for what is no Service method (user.canonical before a Service is
+     * needed, webmail.proof). Throws \Mail2fa\Error with the core's error code.
      */
     public function call(string $op, array $fields): array
     {
@@ -273,55 +319,11 @@ class mail2fa_engine
         return $this->session_user;
     }
 
-    /** The stored row of a user, or null. */
-    public function load(string $user): ?array
-    {
-        return $this->storage()->load($user);
-    }
-
-    /**
-     * Runs a core op against the user's current record and stores the record it returns,
-     * by compare-and-set; on a lost race it reads the row again and re-runs the op.
-     * $build(array|null $record) returns the request (without `record`; null record means
-     * the user has none yet). For a user without a row, $keep_new($response) decides
-     * whether the new record is worth a row (default: always). Returns the core's response.
-     */
-    public function update(string $user, callable $build, ?callable $keep_new = null): array
-    {
-        for ($try = 0; $try < self::CAS_TRIES; $try++) {
-            $row = $this->load($user);
-            $request = $build($row ? $row['record'] : null);
-            if ($row) {
-                $request['record'] = $row['record'];
-            }
-            $op = $request['op'];
-            unset($request['op']);
-            $response = $this->call($op, $request);
-            if (!isset($response['record']) || !is_array($response['record'])) {
-                return $response;
-            }
-            $new_rev = (int) ($response['record']['rev'] ?? 0);
-            if ($row && $new_rev === $row['rev']) {
-                return $response; // the core changed nothing
-            }
-            if (!$row && $keep_new && !$keep_new($response)) {
-                return $response;
-            }
-            $projection = $this->projection($user, $response['record']);
-            if ($this->storage()->save($user, $response['record'], $new_rev, (string) $projection['state'],
-                $projection['app_passwords'], $row ? $row['rev'] : null)
-            ) {
-                return $response;
-            }
-            usleep(random_int(1000, 20000)); // another node wrote first: read again
-        }
-
-        throw new RuntimeException('mail2fa: the record kept changing under this write; try again');
-    }
-
     /**
      * What Dovecot may see of a record: the core's record.projection (state, and the app
      * passwords it may accept: none unless 2FA is on and the user's policy allows them).
+     * The storage driver calls it for every record it writes (compareAndSet) and in
+     * sync_projection, and writes the result in the record's transaction.
      */
     public function projection(string $user, array $record): array
     {

@@ -152,84 +152,69 @@ class mail2fa_login extends mail2fa_web
     }
 
     /**
-     * The password was right. Ask the core whether this login needs a second factor (a
-     * trusted-device cookie is presented as one); if so, park the session. The record key is
-     * the canonical name of the IMAP login; a name the core refuses holds the login.
+     * The password was right. Ask the core whether this login needs a second factor
+     * (Service::beginLogin; a trusted-device cookie is presented as one); if so, park the
+     * session. The record key is the canonical name of the IMAP login; a name the core
+     * refuses, a record that does not open, any failure holds the login.
      */
     public function login_after($args)
     {
         $login = (string) $_SESSION['username'];
         $device = (string) ($_COOKIE[self::DEVICE_COOKIE] ?? '');
-        $factor = $device !== '' ? ['type' => 'trusted_device', 'value' => $device] : null;
-
         try {
             $user = $this->engine->user($login);
-            $d = $this->decide($user, $factor, false);
-            $verdict = $d['verdict'];
+            $d = $this->engine->login_service()->beginLogin($user, $device !== '' ? ['deviceToken' => $device] : []);
         }
         catch (Throwable $e) {
-            // No decision (a name the core refuses, a refused configuration, a record that does
-            // not decrypt, no key, a broken core): fail closed.
-            $this->engine->log_error('login of ' . mail2fa_engine::log_safe($login) . ' held at the second factor: ' . mail2fa_engine::describe($e));
+            // No Service (a refused configuration, a name the core refuses, no storage driver).
+            $d = self::failure($e);
+        }
+        if (isset($d['error'])) {
+            // No decision (also: a record that does not decrypt, a broken core, a lost race): fail closed.
+            $this->engine->log_error('login of ' . mail2fa_engine::log_safe($login) . ' held at the second factor: ' . self::reason($d));
             $user = $user ?? $login;
-            $d = ['verdict' => 'unavailable'];
-            $verdict = 'unavailable';
+            $d = ['verdict' => 'unavailable', 'error' => $d['error']];
         }
 
-        if (!empty($d['forget_device'])) {
+        if (!empty($d['forgetDevice'])) {
             $this->forget_device_cookie();
         }
-        if ($verdict === 'not_required' || $verdict === 'ok') {
+        if (empty($d['error']) && !$d['required']) {
             return $args;
         }
 
+        $verdict = $d['verdict'];
         $redirect = $args;
         unset($redirect['abort'], $redirect['_err']);
         $_SESSION['mail2fa_pending'] = [
             'user_id'     => (int) $_SESSION['user_id'],
             'username'    => $user,
             'since'       => time(),
-            'expires_at'  => isset($d['pending_expires_at']) ? (int) $d['pending_expires_at'] : time() + self::HELD_TTL,
+            'expires_at'  => isset($d['pendingExpiresAt']) ? (int) $d['pendingExpiresAt'] : time() + self::HELD_TTL,
             'redirect'    => $redirect,
             'mode'        => $verdict === 'enroll_required' ? 'enroll' : 'verify',
-            'retry_after' => isset($d['retry_after']) ? time() + (int) $d['retry_after'] : null,
+            'retry_after' => isset($d['retryAfter']) ? time() + (int) $d['retryAfter'] : null,
             'methods'     => $d['methods'] ?? ['totp'],
-            'trust_days'  => (int) ($d['trust_days'] ?? 0),
+            'trust_days'  => (int) ($d['trustDays'] ?? 0),
             'unavailable' => $verdict === 'unavailable',
+            // A lost race (conflict) asks the user to sign in again rather than to call the admin.
+            'conflict'    => ($d['error'] ?? null) === 'conflict',
         ];
         $this->rc->session->remove('user_id');
 
         return ['_task' => 'login', '_action' => self::LOGIN_ACTION];
     }
 
-    /** One call of the core's login decision, storing the record it returns. */
-    private function decide(string $user, ?array $factor, bool $trust): array
+    /** A Service call that threw, in the shape of a held login's answer. */
+    private static function failure(Throwable $e): array
     {
-        $engine = $this->engine;
-        $ua = substr((string) ($_SERVER['HTTP_USER_AGENT'] ?? ''), 0, 400);
+        return ['error' => method_exists($e, 'getErrorCode') ? $e->getErrorCode() : get_class($e), 'message' => $e->getMessage()];
+    }
 
-        return $engine->update($user, function ($record) use ($engine, $user, $factor, $trust, $ua) {
-            $req = [
-                'op'     => 'login.decide',
-                'user'   => $user,
-                // Without a site key the core still decides (users without a record log in;
-                // a stored record cannot open under a throw-away key: fail closed).
-                'keys'   => $engine->has_keys() ? $engine->keys()
-                    : [['id' => 'unconfigured', 'key' => base64_encode(random_bytes(32))]],
-                'time'   => time(),
-                'policy' => $engine->policy_for($user),
-                'factor' => $factor,
-            ];
-            if ($trust) {
-                $req['trust_device'] = true;
-                $req['user_agent'] = $ua;
-                $req['entropy'] = mail2fa_engine::entropy();
-            }
-            return $req;
-        }, function ($response) {
-            // Users without 2FA get no row from merely logging in.
-            return $response['verdict'] !== 'not_required' || $response['state'] !== 'disabled';
-        });
+    /** A held login's error for the admin log: "code: message" (never a secret). */
+    private static function reason(array $d): string
+    {
+        return mail2fa_engine::log_safe((string) $d['error'] . (isset($d['message']) ? ': ' . $d['message'] : ''));
     }
 
     private function verify_second_factor(array $pending)
@@ -242,26 +227,32 @@ class mail2fa_login extends mail2fa_web
         $code = rcube_utils::get_input_string('_code', rcube_utils::INPUT_POST);
         $backup = rcube_utils::get_input_string('_backup_code', rcube_utils::INPUT_POST);
         $trust = !empty($_POST['_trust']) && $this->trust_offered($pending);
-        if (trim($backup) !== '') {
-            $factor = ['type' => 'backup_code', 'value' => $backup];
-        }
-        else {
-            $factor = ['type' => 'totp', 'value' => $code];
+        $method = trim($backup) !== '' ? 'backup_code' : 'totp';
+        $options = ['method' => $method, 'trustDevice' => $trust];
+        if ($trust) {
+            $options['userAgent'] = substr((string) ($_SERVER['HTTP_USER_AGENT'] ?? ''), 0, 400);
         }
 
         try {
-            $d = $this->decide($user, $factor, $trust);
+            $d = $this->engine->login_service()->verifyLogin($user, $method === 'backup_code' ? $backup : $code, $options);
         }
         catch (Throwable $e) {
-            $this->engine->log_error("second factor of $user not checked: " . mail2fa_engine::describe($e));
+            $d = self::failure($e);
+        }
+        if (isset($d['error'])) {
+            $this->engine->log_error("second factor of $user not checked: " . self::reason($d));
+            if ($d['error'] === 'conflict') {
+                // Another request changed the record meanwhile, every try: the user sends the next code.
+                $this->render_login_form($pending, 'conflict');
+            }
             $pending['unavailable'] = true;
             $this->render_login_form($pending, 'unavailable');
         }
 
         if ($d['verdict'] === 'ok') {
-            $this->engine->fail_log($user, 'ok', $d['method'] ?? $factor['type']);
-            if (!empty($d['device_token'])) {
-                $this->set_device_cookie($d['device_token'], (int) $d['device_expires_at']);
+            $this->engine->fail_log($user, 'ok', $d['method'] ?? $method);
+            if (!empty($d['deviceToken'])) {
+                $this->set_device_cookie($d['deviceToken'], (int) $d['deviceExpiresAt']);
             }
             $this->complete_login($pending);
         }
@@ -272,8 +263,8 @@ class mail2fa_login extends mail2fa_web
         }
 
         // Every failure is logged (replayed and malformed too; the core counts only guesses).
-        $this->engine->fail_log($user, $d['verdict'], $factor['type'], $d['reason'] ?? null);
-        $pending['retry_after'] = isset($d['retry_after']) ? time() + (int) $d['retry_after'] : null;
+        $this->engine->fail_log($user, $d['verdict'], $method, $d['reason'] ?? null);
+        $pending['retry_after'] = isset($d['retryAfter']) ? time() + (int) $d['retryAfter'] : null;
         $_SESSION['mail2fa_pending'] = $pending;
         $this->render_login_form($pending, $d['verdict'] === 'locked' ? 'locked' : 'wrongcode');
     }
@@ -307,11 +298,15 @@ class mail2fa_login extends mail2fa_web
             $this->render_login_form($pending);
         }
         try {
-            $d = $this->decide($pending['username'], null, false);
+            $d = $this->engine->login_service()->beginLogin($pending['username']);
         }
         catch (Throwable $e) {
-            $this->engine->log_error('enrollment at login not checked: ' . mail2fa_engine::describe($e));
-            $this->render_login_form($pending, 'unavailable');
+            $d = self::failure($e);
+        }
+        if (isset($d['error'])) {
+            // (A held answer also says state 'enabled': the error is checked first.)
+            $this->engine->log_error('enrollment at login not checked: ' . self::reason($d));
+            $this->render_login_form($pending, $d['error'] === 'conflict' ? 'conflict' : 'unavailable');
         }
         if (($d['state'] ?? '') === 'enabled' || $d['verdict'] === 'not_required') {
             $this->complete_login($pending);
@@ -349,7 +344,10 @@ class mail2fa_login extends mail2fa_web
         if (!empty($pending['retry_after']) && $pending['retry_after'] > time()) {
             $retry = (int) $pending['retry_after'] - time();
         }
-        if (!empty($pending['unavailable'])) {
+        if (!empty($pending['conflict']) || $error === 'conflict') {
+            $msg = $this->gettext('conflict');
+        }
+        else if (!empty($pending['unavailable'])) {
             $msg = $this->gettext('unavailable');
         }
         else if ($error === 'unavailable') {

@@ -77,37 +77,37 @@ class mail2fa_settings extends mail2fa_web
         catch (Throwable $e) {
             $this->engine->log_error("settings change $action for " . mail2fa_engine::log_safe((string) $_SESSION['username']) . ' failed: '
                 . mail2fa_engine::describe($e));
-            $this->flash = ['error' => $this->gettext('failed')];
+            $this->flash = ['error' => $this->gettext(self::is_conflict($e) ? 'conflict' : 'failed')];
         }
         $this->settings_page();
     }
 
+    /** A lost compare-and-set race (Service's `conflict`): the user is asked to try again. */
+    private static function is_conflict(Throwable $e): bool
+    {
+        return $e instanceof \Mail2fa\Error && $e->getErrorCode() === 'conflict';
+    }
+
     private function settings_change(string $action, string $user): array
     {
-        $e = $this->engine;
-        $time = time();
-        $policy = $e->policy_for($user);
+        // Removing access opens no sealed value: it works without a site key too.
+        $mfa = in_array($action, ['device-revoke', 'device-revoke-all', 'app-revoke'], true)
+            ? $this->engine->login_service() : $this->engine->service();
 
         switch ($action) {
         case 'backup-regenerate':
-            return $this->with_proof($user, $action, function () use ($e, $user, $time, $policy) {
-                return ['op' => 'backup.generate', 'user' => $user, 'keys' => $e->keys(), 'time' => $time,
-                    'policy' => $policy, 'entropy' => mail2fa_engine::entropy()];
+            return $this->with_proof($user, $action, function (?array $proof) use ($mfa, $user) {
+                return $mfa->generateBackupCodes($user, ['proof' => $proof]);
             }, function ($r) {
                 return ['ok' => $this->gettext('backupdone'), 'backup_codes' => $r['codes']];
             });
 
         case 'device-revoke':
-            $id = rcube_utils::get_input_string('_id', rcube_utils::INPUT_POST);
-            $e->update($user, function () use ($id, $time) {
-                return ['op' => 'device.revoke', 'id' => $id, 'time' => $time];
-            });
+            $mfa->revokeDevice($user, rcube_utils::get_input_string('_id', rcube_utils::INPUT_POST));
             return ['ok' => $this->gettext('devicerevoked')];
 
         case 'device-revoke-all':
-            $e->update($user, function () use ($time) {
-                return ['op' => 'device.revoke_all', 'time' => $time];
-            });
+            $mfa->revokeAllDevices($user);
             $this->forget_device_cookie();
             return ['ok' => $this->gettext('devicesrevoked')];
 
@@ -116,22 +116,18 @@ class mail2fa_settings extends mail2fa_web
             if ($label === '') {
                 return ['error' => $this->gettext('labelrequired')];
             }
-            return $this->with_proof($user, $action, function () use ($e, $user, $label, $time, $policy) {
-                return ['op' => 'app_password.create', 'user' => $user, 'keys' => $e->keys(), 'label' => $label,
-                    'time' => $time, 'policy' => $policy, 'entropy' => mail2fa_engine::entropy()];
+            return $this->with_proof($user, $action, function (?array $proof) use ($mfa, $user, $label) {
+                return $mfa->createAppPassword($user, $label, ['proof' => $proof]);
             }, function ($r) use ($label) {
                 return ['ok' => $this->gettext('appcreated'), 'app_password' => $r['password'], 'app_label' => $label];
             });
 
         case 'app-revoke':
-            $id = rcube_utils::get_input_string('_id', rcube_utils::INPUT_POST);
-            $e->update($user, function () use ($id, $time) {
-                return ['op' => 'app_password.revoke', 'id' => $id, 'time' => $time];
-            });
+            $mfa->revokeAppPassword($user, rcube_utils::get_input_string('_id', rcube_utils::INPUT_POST));
             return ['ok' => $this->gettext('apprevoked')];
 
         case 'disable':
-            return $this->disable($user, $time, $policy);
+            return $this->disable($user);
         }
 
         return ['error' => $this->rc->gettext('invalidrequest')];
@@ -141,15 +137,11 @@ class mail2fa_settings extends mail2fa_web
      * Turns 2FA off with a current code or an unused backup code (the core consumes it and
      * checks that the policy allows backup codes); app passwords go with it.
      */
-    private function disable(string $user, int $time, array $policy): array
+    private function disable(string $user): array
     {
-        $e = $this->engine;
         $proof = $this->posted_proof() ?? ['method' => 'totp', 'code' => ''];
-        $r = $e->update($user, function () use ($e, $user, $time, $policy, $proof) {
-            return ['op' => 'totp.disable', 'user' => $user, 'keys' => $e->keys(), 'time' => $time,
-                'policy' => $policy, 'code' => $proof['code'], 'method' => $proof['method']];
-        });
-        if (empty($r['disabled'])) {
+        $r = $this->engine->service()->disable($user, $proof['code'], ['method' => $proof['method']]);
+        if (empty($r['ok'])) {
             $this->engine->fail_log($user, ($r['reason'] ?? '') === 'locked' ? 'locked' : 'wrong', $proof['method'],
                 $r['reason'] ?? null, 'settings disable');
             return ['error' => $this->code_error($r)];
@@ -162,7 +154,7 @@ class mail2fa_settings extends mail2fa_web
     /** " N app passwords were revoked." when an activation or a disable removed some. */
     private function revoked_note(array $r): string
     {
-        $n = (int) ($r['revoked_app_passwords'] ?? 0);
+        $n = (int) ($r['revokedAppPasswords'] ?? 0);
 
         return $n > 0 ? ' ' . $this->gettext(['name' => 'appsrevokedcount', 'vars' => ['n' => $n]]) : '';
     }
@@ -187,21 +179,14 @@ class mail2fa_settings extends mail2fa_web
     }
 
     /**
-     * Runs an op that adds a way into the account with the posted proof; the core checks it
-     * (limited, a step once, a backup code consumed) and does nothing else when it refuses.
-     * Returns $done(response), or the error to show.
+     * Runs a Service call that adds a way into the account with the posted proof; the core
+     * checks it (limited, a step once, a backup code consumed) and does nothing else when it
+     * refuses. Returns $done(result), or the error to show.
      */
-    private function with_proof(string $user, string $action, callable $build, callable $done): array
+    private function with_proof(string $user, string $action, callable $call, callable $done): array
     {
-        $proof = $this->posted_proof();
         try {
-            $r = $this->engine->update($user, function ($record) use ($build, $proof) {
-                $req = $build($record);
-                if ($proof !== null) {
-                    $req['proof'] = $proof;
-                }
-                return $req;
-            });
+            $r = $call($this->posted_proof());
         }
         catch (\Mail2fa\Error $ex) {
             if ($ex->getErrorCode() === 'fresh_factor_required') {
@@ -221,7 +206,7 @@ class mail2fa_settings extends mail2fa_web
     private function fresh_refused(string $user, string $action, array $r): ?array
     {
         $fresh = $r['fresh'] ?? null;
-        if (!is_array($fresh) || !empty($fresh['accepted'])) {
+        if (!empty($r['ok']) || !is_array($fresh) || !empty($fresh['accepted'])) {
             return null;
         }
         $this->engine->fail_log($user, ($fresh['reason'] ?? '') === 'locked' ? 'locked' : 'wrong', (string) ($fresh['method'] ?? 'totp'),
@@ -232,8 +217,8 @@ class mail2fa_settings extends mail2fa_web
 
     private function code_error(array $r): string
     {
-        if (($r['reason'] ?? '') === 'locked' && !empty($r['retry_after'])) {
-            return $this->gettext(['name' => 'locked', 'vars' => ['seconds' => (int) $r['retry_after']]]);
+        if (($r['reason'] ?? '') === 'locked' && !empty($r['retryAfter'])) {
+            return $this->gettext(['name' => 'locked', 'vars' => ['seconds' => (int) $r['retryAfter']]]);
         }
 
         return $this->gettext('wrongcode');
@@ -247,20 +232,16 @@ class mail2fa_settings extends mail2fa_web
      */
     public function json_action(string $action, string $user, string $where)
     {
-        $e = $this->engine;
-        $time = time();
         try {
             switch ($action) {
             case 'enroll-start':
-                $this->enroll_start($user, $where, $time);
+                $this->enroll_start($user, $where);
 
             case 'enroll-confirm':
-                $this->enroll_confirm($user, $where, $time);
+                $this->enroll_confirm($user, $where);
 
             case 'enroll-cancel':
-                $e->update($user, function () use ($time) {
-                    return ['op' => 'totp.cancel', 'time' => $time];
-                });
+                $this->engine->login_service()->cancelEnrollment($user);
                 $this->json_out(['cancelled' => true]);
             }
         }
@@ -276,38 +257,27 @@ class mail2fa_settings extends mail2fa_web
                 $this->json_out(['error' => ['code' => $code, 'message' => $this->gettext('freshrequired')]]);
             }
             $this->engine->log_error("enrollment step $action for $user failed: " . mail2fa_engine::describe($ex));
-            http_response_code($code === 'no_pending_enrollment' ? 409 : 500);
-            $this->json_out(['error' => ['code' => (string) $code, 'message' => $this->gettext('failed')]]);
+            http_response_code($code === 'no_pending_enrollment' || $code === 'conflict' ? 409 : 500);
+            $this->json_out(['error' => ['code' => (string) $code, 'message' => $this->gettext($code === 'conflict' ? 'conflict' : 'failed')]]);
         }
         http_response_code(404);
         $this->json_out(['error' => ['code' => 'unknown_action', 'message' => 'unknown action']]);
     }
 
-    private function enroll_start(string $user, string $where, int $time)
+    /**
+     * A new secret (Service::enroll). The QR code and the key's display parameters come from
+     * the same core here, on the server, so the enrollment page runs no WebAssembly (the
+     * element loads the module only when a server sends just uri and secret).
+     */
+    private function enroll_start(string $user, string $where)
     {
-        $e = $this->engine;
-        $keys = $e->keys();
         $proof = $where === 'settings' ? $this->posted_proof() : null;
-        $r = $e->update($user, function () use ($e, $user, $keys, $time, $proof) {
-            $req = ['op' => 'totp.enroll', 'user' => $user, 'keys' => $keys, 'time' => $time,
-                'policy' => $e->policy_for($user), 'entropy' => mail2fa_engine::entropy(), 'account' => $user,
-                'issuer' => (string) $this->rc->config->get('mail2fa_issuer', $this->rc->config->get('product_name'))];
-            if ($proof !== null) {
-                $req['proof'] = $proof;
-            }
-            return $req;
-        });
+        $r = $this->engine->service()->enroll($user, ['account' => $user] + ($proof !== null ? ['proof' => $proof] : []));
         if ($refused = $this->fresh_refused($user, 'enroll-start', $r)) {
             http_response_code(403);
             $this->json_out(['error' => ['code' => (string) ($r['fresh']['reason'] ?? 'wrong_code'), 'message' => $refused['error']]]);
         }
-        // The QR code and the key's display parameters come from the same core here, on the
-        // server, so the enrollment page runs no WebAssembly (the element loads the module
-        // only when a server sends just uri and secret).
-        $params = $e->call('otpauth.parse', ['uri' => $r['uri']]);
-        unset($params['secret'], $params['ok']);
-        $qr = $e->call('qr.svg', ['text' => $r['uri']]);
-        $this->json_out(['uri' => $r['uri'], 'secret' => $r['secret'], 'qr' => $qr['svg'], 'params' => $params]);
+        $this->json_out(['uri' => $r['uri'], 'secret' => $r['secret'], 'qr' => $r['qr'], 'params' => $r['params']]);
     }
 
     /**
@@ -315,27 +285,22 @@ class mail2fa_settings extends mail2fa_web
      * backup codes; a first factor also revokes app passwords and devices made before it.
      * At login the pending session is marked: it proved this factor itself.
      */
-    private function enroll_confirm(string $user, string $where, int $time)
+    private function enroll_confirm(string $user, string $where)
     {
-        $e = $this->engine;
-        $code = rcube_utils::get_input_string('code', rcube_utils::INPUT_POST);
-        $r = $e->update($user, function () use ($e, $user, $time, $code) {
-            return ['op' => 'totp.activate', 'user' => $user, 'keys' => $e->keys(), 'time' => $time, 'code' => $code,
-                'policy' => $e->policy_for($user), 'entropy' => mail2fa_engine::entropy()];
-        });
-        if (empty($r['activated'])) {
+        $r = $this->engine->service()->confirm($user, rcube_utils::get_input_string('code', rcube_utils::INPUT_POST));
+        if (empty($r['ok'])) {
             $this->engine->fail_log($user, 'not-activated', 'totp', $r['reason'] ?? 'wrong_code', "$where enroll-confirm");
             $this->json_out(['activated' => false, 'reason' => $r['reason'] ?? 'wrong_code']);
         }
         if ($where === 'login' && !empty($_SESSION['mail2fa_pending'])) {
             $_SESSION['mail2fa_pending']['enrolled'] = true;
         }
-        $revoked = (int) ($r['revoked_app_passwords'] ?? 0);
+        $revoked = (int) ($r['revokedAppPasswords'] ?? 0);
         if ($where === 'settings' && $revoked > 0) {
             $_SESSION['mail2fa_flash'] = ['ok' => $this->gettext('enrolled') . $this->revoked_note($r)];
         }
-        $this->json_out(['activated' => true, 'backup_codes' => $r['backup_codes'] ?? [],
-            'revoked_app_passwords' => $revoked, 'revoked_devices' => (int) ($r['revoked_devices'] ?? 0)]);
+        $this->json_out(['activated' => true, 'backup_codes' => $r['backupCodes'] ?? [],
+            'revoked_app_passwords' => $revoked, 'revoked_devices' => (int) ($r['revokedDevices'] ?? 0)]);
     }
 
     /** The web component's module script (it loads its stylesheets from beside itself). */
@@ -442,16 +407,16 @@ class mail2fa_settings extends mail2fa_web
         }
 
         try {
-            $row = $this->engine->load($user);
-            $status = $row ? $this->engine->call('record.status', ['user' => $user, 'keys' => $this->engine->keys(),
-                'record' => $row['record']]) : ['state' => 'disabled'];
+            $mfa = $this->engine->service();
+            $status = $mfa->status($user);
+            $apps = $mfa->listAppPasswords($user);
+            $devices = $status['state'] === 'enabled' ? $mfa->listDevices($user) : [];
         }
         catch (Throwable $e) {
             $this->engine->log_error("settings of $user: the record did not open: " . mail2fa_engine::describe($e));
             return $out . html::div(['class' => 'alert alert-danger', 'id' => 'mail2fa-broken'], rcube::Q($this->gettext('unavailable')));
         }
         $state = $status['state'];
-        $record = $row ? $row['record'] : null;
 
         $out .= html::p(['id' => 'mail2fa-state', 'data-state' => $state],
             rcube::Q($this->gettext($state === 'enabled' ? 'stateon' : 'stateoff')));
@@ -460,21 +425,21 @@ class mail2fa_settings extends mail2fa_web
             $out .= $box($this->gettext('enrolltitle'), $this->missing_assets() ? $this->noassets_html() : $this->enroll_element('settings',
                 $this->rc->url(['_task' => 'settings', '_action' => 'plugin.mail2fa', '_framed' => 1])), 'mail2fa-enroll-box');
             // App passwords stay listed (and revocable) whatever the state; new ones need 2FA.
-            $out .= $record ? $this->settings_apps_box($box, $record, null) : '';
+            $out .= $this->settings_apps_box($box, $apps, null);
             return html::div(['class' => 'formcontent mail2fa-settings'], $out);
         }
 
-        $b = $this->engine->call('backup.status', ['record' => $record]);
-        $backup_allowed = $this->backup_codes_allowed($user) && (int) $b['remaining'] > 0;
+        $remaining = (int) $status['backup_codes_remaining'];
+        $backup_allowed = $this->backup_codes_allowed($user) && $remaining > 0;
         $out .= $box($this->gettext('backuptitle'),
             html::p(['id' => 'mail2fa-backup-remaining'], rcube::Q($this->gettext(['name' => 'backupremaining',
-                'vars' => ['n' => (int) $b['remaining']]])))
+                'vars' => ['n' => $remaining]])))
             . $this->settings_form('backup-regenerate', html::p(null, rcube::Q($this->gettext('backupregentext')))
                 . $this->proof_fields('regen', $backup_allowed) . ' ' . $this->settings_button($this->gettext('backupregen')),
                 ['id' => 'mail2fa-backup-form']),
             'mail2fa-backup');
-        $out .= $this->settings_devices_box($box, $record);
-        $out .= $this->settings_apps_box($box, $record, $backup_allowed);
+        $out .= $this->settings_devices_box($box, $devices);
+        $out .= $this->settings_apps_box($box, $apps, $backup_allowed);
         $out .= $box($this->gettext('disabletitle'), html::p(null, rcube::Q($this->gettext('disabletext')))
             . $this->settings_form('disable', $this->proof_fields('disable', $backup_allowed) . ' '
                 . $this->settings_button($this->gettext('disable'), 'btn btn-danger delete')),
@@ -525,9 +490,8 @@ class mail2fa_settings extends mail2fa_web
         return $out;
     }
 
-    private function settings_devices_box(callable $box, array $record): string
+    private function settings_devices_box(callable $box, array $devices): string
     {
-        $devices = $this->engine->call('device.list', ['record' => $record])['devices'];
         $rows = '';
         foreach ($devices as $d) {
             $rows .= html::tag('tr', ['data-device' => $d['id']],
@@ -553,9 +517,8 @@ class mail2fa_settings extends mail2fa_web
      * App passwords: the list (each revocable) whatever the state; the create form (label and
      * a fresh factor) only with 2FA on ($backup null: no create form).
      */
-    private function settings_apps_box(callable $box, array $record, ?bool $backup): string
+    private function settings_apps_box(callable $box, array $apps, ?bool $backup): string
     {
-        $apps = $this->engine->call('app_password.list', ['record' => $record])['app_passwords'];
         if (!$apps && $backup === null) {
             return '';
         }

@@ -24,10 +24,12 @@ $rows = array_map(function ($a) {
         'tag'        => isset($a['tag']) ? (string) $a['tag'] : null,
     ];
 }, $in['app_passwords']);
-$driver = new mail2fa_sql_driver(rcmail::get_instance());
-$row = $driver->load($in['user']);
-$ok = $driver->save($in['user'], $in['record'], (int) $in['record']['rev'], $in['state'], $rows,
-    $row ? (int) $row['rev'] : null);
+// The projection the test computed with record.projection, as the plugin's engine hands it.
+$driver = new mail2fa_sql_driver(rcmail::get_instance(), function () use ($in, $rows) {
+    return ['state' => (string) $in['state'], 'app_passwords' => $rows];
+});
+$row = $driver->get($in['user']);
+$ok = $driver->compareAndSet($in['user'], $row ? $row['version'] : null, $in['record']);
 if (!$ok) {
     fwrite(STDERR, "store.php: the compare-and-set write lost\n");
     exit(1);

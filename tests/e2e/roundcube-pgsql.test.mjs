@@ -27,7 +27,7 @@ test('storage driver on PostgreSQL: compare-and-set, insert race, projection in 
     env: { ...process.env, ROUNDCUBE_CONFIG_DIR: env.CONFIG_DIR },
     encoding: 'utf8',
   });
-  assert.match(out, /^13 passed, 0 failed$/m, out);
+  assert.match(out, /^17 passed, 0 failed$/m, out);
 });
 
 const bob = { secret: randomSecret() };

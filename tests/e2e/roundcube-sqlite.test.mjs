@@ -328,6 +328,32 @@ test('app password: created and shown once, its argon2id hash in the database, r
   });
   assert.equal(verified, 'yes', 'the stored hash verifies the shown password (as Dovecot will)');
   await page.screenshot({ path: artifact('settings-app-password.png'), fullPage: true });
+  // A policy change reaches Dovecot's projection without waiting for the user's next write:
+  // mail2fa-admin.sh sync-projection rewrites it from the stored record (by compare-and-set;
+  // the record and its rev stay as they are).
+  const kept = row(env, 'alice');
+  setOverrides(env, { mail2fa_policy_rules: [
+    { match: 'alice', policy: { methods: ['totp', 'backup_code', 'trusted_device'] } },
+    { match: ['grace', '@required.example'], policy: { mode: 'required' } },
+  ] });
+  try {
+    const sync = await admin(env, 'sync-projection', 'ALICE');
+    assert.equal(sync.code, 0, sync.stdout + sync.stderr);
+    assert.match(sync.stdout, /^alice\s+synced\s+state enabled, 0 app passwords$/m);
+    assert.equal(sql(env, 'SELECT id FROM mail2fa_app_passwords WHERE username = ?', ['alice']).length, 0,
+      'sync-projection: without app_password in the policy Dovecot sees none');
+    assert.deepEqual(row(env, 'alice'), kept, 'the record and its rev are not changed');
+  } finally {
+    setOverrides(env, {});
+  }
+  const all = await admin(env, 'sync-projection');
+  assert.equal(all.code, 0, all.stdout + all.stderr);
+  assert.match(all.stdout, /^alice\s+synced\s+state enabled, 1 app passwords$/m, 'the policy back: the row is back');
+  assert.match(all.stdout, /^sync-projection: (\d+) users, 1 rewritten, 0 errors$/m, 'only alice needed a rewrite');
+  assert.deepEqual(sql(env, 'SELECT username, id, phc, label FROM mail2fa_app_passwords WHERE username = ?', ['alice']), rows);
+  const nobody = await admin(env, 'sync-projection', 'nobody-here');
+  assert.equal(nobody.code, 1, 'a named user without a record is an error');
+  assert.match(nobody.stdout, /nobody-here\s+no-record\s+no such user/);
   // A policy that no longer allows app passwords: the next write projects none to Dovecot
   // (record.projection), though the record keeps the entry until it is revoked.
   setOverrides(env, { mail2fa_policy_rules: [
@@ -641,7 +667,7 @@ test('storage driver on SQLite: compare-and-set, insert race, projection in the 
     env: { ...process.env, ROUNDCUBE_CONFIG_DIR: env.CONFIG_DIR },
     encoding: 'utf8',
   });
-  assert.match(out, /^13 passed, 0 failed$/m, out);
+  assert.match(out, /^17 passed, 0 failed$/m, out);
 });
 
 test('brute force: after the limit even the right code is refused until retry_after', async () => {

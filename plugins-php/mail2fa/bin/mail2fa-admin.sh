@@ -2,7 +2,7 @@
 <?php
 /*
  * mail2fa admin tool: boots Roundcube like its own bin/ scripts and works on the
- * plugin's table through the plugin's engine (compare-and-set, effective at once).
+ * plugin's table through the plugin's Mail2fa\Service (compare-and-set, effective at once).
  *
  *   mail2fa-admin.sh status <user>                 state, factors, counts (JSON)
  *   mail2fa-admin.sh reset <user>                  2FA off at once: the next login has no second step
@@ -15,6 +15,9 @@
  *                                                  --purge removes them once imported, --dry-run only reports
  *   mail2fa-admin.sh rotate-keys                   re-seal every record under the first of mail2fa_keys;
  *                                                  exit 0 = no record needs an older key any more
+ *   mail2fa-admin.sh sync-projection [<user>...]   rewrite the Dovecot projection (state, app passwords) of
+ *                                                  every / the named users from their record and the current
+ *                                                  policy; run it after changing mail2fa_policy(_rules)
  *
  * Roundcube is found at $ROUNDCUBE_INSTALL_PATH, else three levels up (plugins/mail2fa/bin),
  * else /var/lib/roundcube/ (Debian). ROUNDCUBE_CONFIG_DIR selects another config dir.
@@ -46,7 +49,8 @@ function usage()
     fwrite(STDERR, "usage: mail2fa-admin.sh status|reset|revoke-devices|revoke-app-passwords|password-changed <user>\n"
         . "       mail2fa-admin.sh list\n"
         . "       mail2fa-admin.sh import-gauthenticator [--purge] [--dry-run]\n"
-        . "       mail2fa-admin.sh rotate-keys\n");
+        . "       mail2fa-admin.sh rotate-keys\n"
+        . "       mail2fa-admin.sh sync-projection [<user>...]\n");
     exit(2);
 }
 
@@ -100,6 +104,16 @@ try {
         printf("rotate-keys: %d records, %d re-sealed, %d errors%s\n", count($results), $count['rotated'] ?? 0,
             $count['error'] ?? 0, empty($count['error']) ? '' : ' (keep the older keys configured until a rerun has none)');
         exit(empty($count['error']) ? 0 : 1);
+    }
+    if ($command === 'sync-projection') {
+        $results = $admin->run('sync-projection', ['users' => $args]);
+        $count = array_count_values(array_column($results, 'result'));
+        foreach ($results as $r) {
+            printf("%-40s %-10s %s\n", $r['user'], $r['result'], $r['detail']);
+        }
+        $errors = ($count['error'] ?? 0) + ($count['no-record'] ?? 0);
+        printf("sync-projection: %d users, %d rewritten, %d errors\n", count($results), $count['synced'] ?? 0, $errors);
+        exit($errors ? 1 : 0);
     }
     if (in_array($command, ['status', 'reset', 'revoke-devices', 'revoke-app-passwords', 'password-changed'], true)) {
         if (count($args) !== 1) {

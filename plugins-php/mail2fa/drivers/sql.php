@@ -11,12 +11,22 @@ require_once __DIR__ . '/mail2fa_storage.php';
  */
 class mail2fa_sql_driver implements mail2fa_storage
 {
+    /** sync_projection's compare-and-set retries (the Service's rule: 8 tries, 1–20 ms apart). */
+    const SYNC_TRIES = 8;
+
     /** @var rcube_db */
     private $db;
     private $users;
     private $apps;
+    /** @var callable(string, array): array the Dovecot projection of a user's record */
+    private $projection;
 
-    public function __construct(rcube $rc)
+    /**
+     * $projection(string $user, array $record) returns ['state' => string, 'app_passwords' =>
+     * list of ['id', 'phc', 'label', 'created_at', 'tag' (string|null)]]: the core's
+     * record.projection under the user's policy (mail2fa_engine::projection).
+     */
+    public function __construct(rcube $rc, callable $projection)
     {
         $dsn = $rc->config->get('mail2fa_db_dsn');
         if ($dsn) {
@@ -29,9 +39,10 @@ class mail2fa_sql_driver implements mail2fa_storage
         $this->db->db_connect('w');
         $this->users = $this->db->table_name('mail2fa_users', true);
         $this->apps  = $this->db->table_name('mail2fa_app_passwords', true);
+        $this->projection = $projection;
     }
 
-    public function load(string $user): ?array
+    public function get(string $user): ?array
     {
         $res = $this->db->query(
             "SELECT `record`, `rev`, `state`, `updated_at` FROM {$this->users} WHERE `username` = ?",
@@ -52,27 +63,37 @@ class mail2fa_sql_driver implements mail2fa_storage
 
         return [
             'record'     => $record,
-            'rev'        => (int) $row['rev'],
+            'version'    => (int) $row['rev'],
             'state'      => (string) $row['state'],
             'updated_at' => (int) $row['updated_at'],
         ];
     }
 
-    public function save(string $user, array $record, int $rev, string $state, array $app_passwords, ?int $expected_rev): bool
+    /**
+     * Stores $record (whose rev becomes the row's version) only while the row's rev is still
+     * $expectedVersion (null: only while there is no row), and its projection in the same
+     * transaction. The core raises rev on every change, so a record whose rev is not above
+     * the expected one is refused (a version must never repeat).
+     */
+    public function compareAndSet(string $user, int|string|null $expectedVersion, array $record): bool
     {
+        $rev = $record['rev'] ?? null;
+        if (!is_int($rev) || ($expectedVersion !== null && $rev <= (int) $expectedVersion)) {
+            throw new InvalidArgumentException('mail2fa storage: the record\'s rev must be above the stored one');
+        }
         $json = json_encode($record, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
         if ($json === false) {
             throw new InvalidArgumentException('mail2fa storage: the record does not encode as JSON');
         }
-        $now = time();
+        // Computed before the transaction (a core call, no I/O); written inside it.
+        $projection = ($this->projection)($user, $record);
 
-        $this->db->startTransaction();
-        try {
-            if ($expected_rev === null) {
+        return $this->transaction(function () use ($user, $expectedVersion, $json, $rev, $projection) {
+            if ($expectedVersion === null) {
                 $this->db->set_option('ignore_key_errors', true);
                 $res = $this->db->query(
                     "INSERT INTO {$this->users} (`username`, `record`, `rev`, `state`, `updated_at`) VALUES (?, ?, ?, ?, ?)",
-                    $user, $json, $rev, $state, $now
+                    $user, $json, $rev, (string) $projection['state'], time()
                 );
                 $this->db->set_option('ignore_key_errors', false);
             }
@@ -80,49 +101,45 @@ class mail2fa_sql_driver implements mail2fa_storage
                 $res = $this->db->query(
                     "UPDATE {$this->users} SET `record` = ?, `rev` = ?, `state` = ?, `updated_at` = ?"
                     . " WHERE `username` = ? AND `rev` = ?",
-                    $json, $rev, $state, $now, $user, $expected_rev
+                    $json, $rev, (string) $projection['state'], time(), $user, (int) $expectedVersion
                 );
             }
-            if ($this->db->is_error($res) || $this->db->affected_rows($res) !== 1) {
-                $this->db->rollbackTransaction();
-                return false;
-            }
-            $this->write_projection($user, $app_passwords);
-            if (!$this->db->endTransaction()) {
-                return false;
-            }
-        }
-        catch (Throwable $e) {
-            $this->db->rollbackTransaction();
-            throw $e;
-        }
 
-        return true;
+            return $this->affected_one($res) && $this->write_projection($user, $projection['app_passwords']);
+        });
     }
 
-    public function delete(string $user, int $expected_rev): bool
+    public function sync_projection(string $user): ?array
     {
-        $this->db->startTransaction();
-        try {
-            $res = $this->db->query(
-                "DELETE FROM {$this->users} WHERE `username` = ? AND `rev` = ?",
-                $user, $expected_rev
-            );
-            if ($this->db->is_error($res) || $this->db->affected_rows($res) !== 1) {
-                $this->db->rollbackTransaction();
-                return false;
+        for ($try = 0; $try < self::SYNC_TRIES; $try++) {
+            if ($try > 0) {
+                usleep(random_int(1000, 20000));
             }
-            $this->write_projection($user, []);
-            if (!$this->db->endTransaction()) {
-                return false;
+            $row = $this->get($user);
+            if ($row === null) {
+                return null;
             }
-        }
-        catch (Throwable $e) {
-            $this->db->rollbackTransaction();
-            throw $e;
+            $projection = ($this->projection)($user, $row['record']);
+            $changed = false;
+            // The row's rev stays as it is: the UPDATE only proves it is still the record read.
+            $ok = $this->transaction(function () use ($user, $row, $projection, &$changed) {
+                $res = $this->db->query(
+                    "UPDATE {$this->users} SET `state` = ? WHERE `username` = ? AND `rev` = ?",
+                    (string) $projection['state'], $user, $row['version']
+                );
+                $changed = $projection['state'] !== $row['state'];
+                // MySQL counts only changed rows: an unchanged state is confirmed by reading the rev.
+                $held = $this->affected_one($res) || (!$this->db->is_error($res) && $this->rev_of($user) === $row['version']);
+
+                return $held && $this->write_projection($user, $projection['app_passwords'], $changed);
+            });
+            if ($ok) {
+                return ['state' => (string) $projection['state'], 'app_passwords' => count($projection['app_passwords']),
+                    'changed' => $changed];
+            }
         }
 
-        return true;
+        throw new \Mail2fa\Error('conflict', 'mail2fa: the record kept changing during the projection sync; try again');
     }
 
     public function list_users(): array
@@ -130,8 +147,11 @@ class mail2fa_sql_driver implements mail2fa_storage
         $res = $this->db->query(
             "SELECT `username`, `state`, `rev`, `updated_at` FROM {$this->users} ORDER BY `username`"
         );
+        if ($this->db->is_error($res)) {
+            throw new RuntimeException('mail2fa storage: listing users failed: ' . $this->db->is_error($res));
+        }
         $out = [];
-        while ($res && ($row = $this->db->fetch_assoc($res))) {
+        while ($row = $this->db->fetch_assoc($res)) {
             $out[] = [
                 'username'   => $row['username'],
                 'state'      => $row['state'],
@@ -143,14 +163,47 @@ class mail2fa_sql_driver implements mail2fa_storage
         return $out;
     }
 
+    /** Runs $work in a transaction: committed when it returns true, rolled back otherwise. */
+    private function transaction(callable $work): bool
+    {
+        $this->db->startTransaction();
+        try {
+            if (!$work()) {
+                $this->db->rollbackTransaction();
+                return false;
+            }
+            return (bool) $this->db->endTransaction();
+        }
+        catch (Throwable $e) {
+            $this->db->rollbackTransaction();
+            throw $e;
+        }
+    }
+
+    /** The row's rev as this transaction sees it (null: no row). */
+    private function rev_of(string $user): ?int
+    {
+        $res = $this->db->query("SELECT `rev` FROM {$this->users} WHERE `username` = ?", $user);
+        $row = $this->db->is_error($res) ? null : $this->db->fetch_assoc($res);
+
+        return $row ? (int) $row['rev'] : null;
+    }
+
+    /** Whether a compare-and-set statement hit its row (else another write came first). */
+    private function affected_one($res): bool
+    {
+        return !$this->db->is_error($res) && $this->db->affected_rows($res) === 1;
+    }
+
     /**
-     * Makes mail2fa_app_passwords hold exactly the given app passwords of the user.
+     * Makes mail2fa_app_passwords hold exactly the given app passwords of the user; returns
+     * true, and sets $changed when a row was added, updated or removed.
      * Rows that stay are updated in place (not deleted and re-inserted), so columns another
      * component adds to the projection (e.g. Dovecot's last use) survive. `tag` is the record
      * entry's, copied as is (NULL when the entry has none: Dovecot then always hashes it); a row
      * written before the tag column existed gets it on the user's next record write.
      */
-    private function write_projection(string $user, array $app_passwords): void
+    private function write_projection(string $user, array $app_passwords, bool &$changed = false): bool
     {
         $existing = [];
         $res = $this->db->query("SELECT `id`, `phc`, `label`, `tag` FROM {$this->apps} WHERE `username` = ?", $user);
@@ -186,6 +239,7 @@ class mail2fa_sql_driver implements mail2fa_storage
             if ($this->db->is_error($res)) {
                 throw new RuntimeException('mail2fa storage: writing an app password failed: ' . $this->db->is_error($res));
             }
+            $changed = true;
         }
         foreach (array_keys($existing) as $id) {
             if (!isset($keep[$id])) {
@@ -193,7 +247,10 @@ class mail2fa_sql_driver implements mail2fa_storage
                 if ($this->db->is_error($res)) {
                     throw new RuntimeException('mail2fa storage: removing an app password failed: ' . $this->db->is_error($res));
                 }
+                $changed = true;
             }
         }
+
+        return true;
     }
 }
