@@ -34,6 +34,10 @@ use zeroize::Zeroizing;
 use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
 use crate::phc::{self, Argon2Params, PhcHash};
+use crate::policy::{Method, Policy};
+use crate::reason::Reason;
+use crate::record::{Record, State};
+use alloc::vec::Vec;
 
 /// Letters per password.
 pub const LETTERS: usize = 20;
@@ -204,6 +208,87 @@ pub fn verify(passwords: &mut [AppPassword], input: &str, time: u64) -> Result<O
         }
     }
     Ok(None)
+}
+
+/// The per-user cap: a new app password is refused once the user has `max`
+/// (`limit_reached`; revoke one first).
+pub fn check_room(existing: &[AppPassword], max: usize) -> Result<()> {
+    if existing.len() >= max {
+        return Err(Error::new(
+            ErrorCode::LimitReached,
+            alloc::format!("a user may have at most {max} app passwords; revoke one first"),
+        ));
+    }
+    Ok(())
+}
+
+/// Why the app passwords of a record are not checked at all: only while 2FA is enabled
+/// and the policy allows them (exactly the rows [`projected`] shows Dovecot).
+pub fn refused(record: &Record, policy: &Policy) -> Option<Reason> {
+    if !policy.allows(Method::AppPassword) {
+        Some(Reason::MethodNotAllowed)
+    } else if record.state() != State::Enabled {
+        Some(Reason::NotEnabled)
+    } else {
+        None
+    }
+}
+
+/// The outcome of [`verify_in`].
+pub enum Verified {
+    /// The id of the app password that matched (its `last_used_at` set, record touched).
+    Valid(String),
+    /// Refused, nothing hashed or changed when the reason is not `wrong_password`.
+    Refused(Reason),
+}
+
+/// Checks `input` against the record's app passwords when [`refused`] allows it; a
+/// match sets its `last_used_at` and touches the record.
+pub fn verify_in(record: &mut Record, policy: &Policy, input: &str, time: u64) -> Result<Verified> {
+    if let Some(reason) = refused(record, policy) {
+        return Ok(Verified::Refused(reason));
+    }
+    match verify(&mut record.app_passwords, input, time)? {
+        Some(id) => {
+            record.touch(time);
+            Ok(Verified::Valid(id))
+        }
+        None => Ok(Verified::Refused(Reason::WrongPassword)),
+    }
+}
+
+/// A row of the Dovecot projection.
+#[derive(Debug, Clone, Serialize)]
+pub struct Projected {
+    /// The entry's id.
+    pub id: String,
+    /// Its PHC string.
+    pub phc: String,
+    /// Its label.
+    pub label: String,
+    /// When it was made.
+    pub created_at: u64,
+    /// Its tag (see the module docs).
+    pub tag: Option<String>,
+}
+
+/// The app passwords Dovecot's passdb may see: none unless 2FA is enabled and the policy
+/// allows app passwords.
+pub fn projected(record: &Record, policy: &Policy) -> Vec<Projected> {
+    if refused(record, policy).is_some() {
+        return Vec::new();
+    }
+    record
+        .app_passwords
+        .iter()
+        .map(|a| Projected {
+            id: a.id.clone(),
+            phc: a.phc.clone(),
+            label: a.label.clone(),
+            created_at: a.created_at,
+            tag: a.tag.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -18,7 +18,9 @@ use subtle::ConstantTimeEq;
 
 use crate::encoding::b64_encode;
 use crate::entropy::EntropyStream;
+use crate::error::{Error, ErrorCode, Result};
 use crate::label;
+use crate::policy::Policy;
 
 /// Random bytes of a device id.
 pub const ID_BYTES: usize = 9;
@@ -124,6 +126,64 @@ pub fn issue(
     });
     let token = alloc::format!("{id}.{secret}");
     (token, id)
+}
+
+impl Device {
+    /// Whether its trust has ended at `time`.
+    pub fn expired(&self, time: u64) -> bool {
+        self.expires_at <= time
+    }
+}
+
+/// A device trusted by [`trust`]: the token to hand to it (once), its id and expiry.
+pub struct Issued {
+    /// `<id>.<secret>`, for the device's cookie.
+    pub token: String,
+    /// The public id.
+    pub id: String,
+    /// When it stops being trusted.
+    pub expires_at: u64,
+}
+
+/// Trusts a new device outside a login step, under the site policy: refused when the
+/// policy turns trusted devices off (`device_days` 0); at most `max_devices` are kept.
+pub fn trust(
+    devices: &mut Vec<Device>,
+    user: &str,
+    user_agent: &str,
+    policy: &Policy,
+    time: u64,
+    rng: &mut EntropyStream,
+) -> Issued {
+    let (token, id) = issue(
+        devices,
+        user,
+        user_agent,
+        policy.device_days,
+        policy.max_devices,
+        time,
+        rng,
+    );
+    let expires_at = devices
+        .iter()
+        .find(|d| d.id == id)
+        .map_or(0, |d| d.expires_at);
+    Issued {
+        token,
+        id,
+        expires_at,
+    }
+}
+
+/// Refuses trusting devices when the policy turns them off (`device_days` is 0).
+pub fn check_enabled(policy: &Policy) -> Result<()> {
+    if policy.device_days == 0 {
+        return Err(Error::new(
+            ErrorCode::FeatureDisabled,
+            "trusted devices are turned off by the site policy (device_days is 0)",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a token; a trusted device's `last_seen_at` is set to `time`.

@@ -13,6 +13,7 @@
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::backup::BackupCodes;
@@ -41,13 +42,54 @@ pub struct FoundTotp {
     pub created: Option<u64>,
 }
 
+/// Why an entry of the source was not imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Skipped {
+    /// An HOTP (counter-based) factor: not supported.
+    HotpUnsupported,
+    /// A kind of factor other than TOTP and HOTP.
+    UnsupportedMethod,
+    /// A TOTP factor never confirmed in the old plugin, beside the one imported.
+    Inactive,
+    /// An active TOTP factor beside a newer one that was imported.
+    Superseded,
+    /// A recovery code that is not a usable code.
+    InvalidCode,
+}
+
+impl Skipped {
+    /// The name hosts see.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Skipped::HotpUnsupported => "hotp_unsupported",
+            Skipped::UnsupportedMethod => "unsupported_method",
+            Skipped::Inactive => "inactive",
+            Skipped::Superseded => "superseded",
+            Skipped::InvalidCode => "invalid_code",
+        }
+    }
+}
+
 /// An entry of the source that was not imported, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotImported {
     /// The entry (`hotp:…`, `recovery_codes[3]`, …).
     pub entry: String,
-    /// `hotp_unsupported`, `unsupported_method`, `inactive`, `superseded`, `invalid_code`.
-    pub reason: &'static str,
+    /// Why.
+    pub reason: Skipped,
+}
+
+/// What became of the source's TOTP factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportedTotp {
+    /// The enabled factor now.
+    Enabled,
+    /// A pending enrollment (it was never confirmed in the old plugin).
+    Pending,
+    /// The source had none to import.
+    None,
 }
 
 /// What a source holds, ready to apply to a record.
@@ -112,7 +154,7 @@ pub fn gauthenticator(prefs: &Value) -> Result<Plan> {
                     Value::String(c) => plan.recovery_codes.push(c.trim().to_string()),
                     _ => plan.not_imported.push(NotImported {
                         entry: alloc::format!("recovery_codes[{i}]"),
-                        reason: "invalid_code",
+                        reason: Skipped::InvalidCode,
                     }),
                 }
             }
@@ -207,11 +249,11 @@ pub fn kolab(blob: &Value) -> Result<Plan> {
             }
             "hotp" => plan.not_imported.push(NotImported {
                 entry: id.clone(),
-                reason: "hotp_unsupported",
+                reason: Skipped::HotpUnsupported,
             }),
             _ => plan.not_imported.push(NotImported {
                 entry: id.clone(),
-                reason: "unsupported_method",
+                reason: Skipped::UnsupportedMethod,
             }),
         }
     }
@@ -228,9 +270,9 @@ pub fn kolab(blob: &Value) -> Result<Plan> {
             plan.not_imported.push(NotImported {
                 entry: id,
                 reason: if found.active {
-                    "superseded"
+                    Skipped::Superseded
                 } else {
-                    "inactive"
+                    Skipped::Inactive
                 },
             });
         }
@@ -244,8 +286,8 @@ pub fn kolab(blob: &Value) -> Result<Plan> {
 /// What [`apply`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
-    /// `enabled`, `pending` or `none`.
-    pub totp: &'static str,
+    /// What became of the source's TOTP factor.
+    pub totp: ImportedTotp,
     /// Backup codes imported.
     pub backup_codes: usize,
     /// Entries not imported.
@@ -264,21 +306,16 @@ pub fn apply(
     replace: bool,
     rng: &mut EntropyStream,
 ) -> Result<Report> {
-    if record.totp.is_some() && !replace {
-        return Err(Error::new(
-            ErrorCode::AlreadyEnabled,
-            "the user already has TOTP enabled; pass \"replace\": true to overwrite it",
-        ));
-    }
+    record.check_import(replace)?;
     let mut report = Report {
-        totp: "none",
+        totp: ImportedTotp::None,
         backup_codes: 0,
         not_imported: plan.not_imported,
         revoked: Revoked::default(),
     };
     if let Some(found) = plan.totp {
         let account = found.label.unwrap_or_else(|| String::from(user));
-        let mut factor = TotpFactor::seal_new(
+        let factor = TotpFactor::seal_new(
             keyring,
             user,
             &found.secret,
@@ -289,12 +326,11 @@ pub fn apply(
             rng,
         );
         if found.active {
-            factor.enabled_at = Some(time);
-            report.revoked = record.enable_factor(factor);
-            report.totp = "enabled";
+            report.revoked = record.install_imported(factor, time);
+            report.totp = ImportedTotp::Enabled;
         } else {
             record.pending_totp = Some(factor);
-            report.totp = "pending";
+            report.totp = ImportedTotp::Pending;
         }
     }
     if !plan.recovery_codes.is_empty() {
@@ -303,7 +339,7 @@ pub fn apply(
         for i in rejected {
             report.not_imported.push(NotImported {
                 entry: alloc::format!("recovery_codes[{i}]"),
-                reason: "invalid_code",
+                reason: Skipped::InvalidCode,
             });
         }
         report.backup_codes = set.remaining();
@@ -356,7 +392,7 @@ mod tests {
         let mut reasons: Vec<(&str, &str)> = plan
             .not_imported
             .iter()
-            .map(|n| (n.entry.as_str(), n.reason))
+            .map(|n| (n.entry.as_str(), n.reason.as_str()))
             .collect();
         reasons.sort();
         assert_eq!(

@@ -37,10 +37,13 @@ pub mod login;
 pub mod otpauth;
 pub mod phc;
 pub mod policy;
+pub mod qr;
+pub mod reason;
 pub mod record;
 mod record_json;
 pub mod seal;
 pub mod totp;
 pub mod user;
+pub mod webmail;
 
 pub use error::{Error, ErrorCode, Result};

@@ -17,16 +17,20 @@ use crate::device::Device;
 use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
 use crate::limiter::Limiter;
+use crate::reason::Reason;
 use crate::seal::{open, seal, Keyring, Sealed};
-use crate::totp::{Algorithm, Params};
+use crate::totp::{self, Algorithm, Check, Params};
 
 /// The record format this core reads and writes.
 pub const FORMAT: u64 = 1;
+/// The record's factor slots, each a [`TotpFactor`] with a sealed secret.
+const FACTOR_SLOTS: [&str; 2] = ["totp", "pending_totp"];
 /// The AEAD purpose label of TOTP secrets.
 const TOTP_PURPOSE: &str = "totp";
 
 /// Whether a user has 2FA: no factor, an unconfirmed enrollment, or an enabled factor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum State {
     /// No TOTP factor; an unfinished enrollment never makes 2FA required.
     Disabled,
@@ -134,6 +138,29 @@ pub struct Revoked {
     pub app_passwords: u64,
     /// Trusted devices removed.
     pub devices: u64,
+}
+
+/// Both factors' secrets (see [`Record::open_all`]).
+pub struct Opened {
+    /// The enabled factor's secret.
+    pub totp: Option<Zeroizing<Vec<u8>>>,
+    /// The pending enrollment's secret.
+    pub pending: Option<Zeroizing<Vec<u8>>>,
+}
+
+/// The outcome of [`Record::activate`].
+pub enum Activation {
+    /// The enrollment is the enabled factor now.
+    Activated {
+        /// The step accepted (never accepted again).
+        step: u64,
+        /// What enabling a first factor removed.
+        revoked: Revoked,
+        /// The first backup codes, shown once (when asked for).
+        backup_codes: Option<Vec<Zeroizing<String>>>,
+    },
+    /// The code was refused; nothing changed.
+    Refused(Reason),
 }
 
 /// A user's record.
@@ -460,6 +487,190 @@ impl Record {
         Ok(enabled)
     }
 
+    /// Opens every sealed value as [`Record::check_opens`] does and hands back both
+    /// factors' secrets, so an op that needs them decrypts each only once.
+    pub fn open_all(&self, keyring: &Keyring, user: &str) -> Result<Opened> {
+        let totp = match &self.totp {
+            Some(factor) => Some(factor.open_secret(keyring, user)?),
+            None => None,
+        };
+        let pending = match &self.pending_totp {
+            Some(factor) => Some(factor.open_secret(keyring, user)?),
+            None => None,
+        };
+        if let Some(codes) = &self.backup_codes {
+            codes.open_key(keyring, user)?;
+        }
+        Ok(Opened { totp, pending })
+    }
+
+    /// Confirms the pending enrollment with its first correct `code` (pending →
+    /// enabled): the accepted step is recorded, the factor enabled
+    /// ([`Record::enable_factor`]: a first factor removes what was planted before), and
+    /// with `backup` (`count`, entropy) the first backup codes are issued. A record with
+    /// no pending enrollment is an error; one that does not open fails closed before
+    /// anything changes; a refused code changes nothing.
+    pub fn activate(
+        &mut self,
+        keyring: &Keyring,
+        user: &str,
+        code: &str,
+        time: u64,
+        window: u64,
+        backup: Option<(usize, &mut EntropyStream)>,
+    ) -> Result<Activation> {
+        let Some(pending) = self.pending_totp.as_ref() else {
+            return Err(Error::new(
+                ErrorCode::NoPendingEnrollment,
+                "there is no enrollment to confirm",
+            ));
+        };
+        let params = pending.params();
+        let Opened {
+            pending: Some(secret),
+            ..
+        } = self.open_all(keyring, user)?
+        else {
+            return Err(Error::new(
+                ErrorCode::NoPendingEnrollment,
+                "there is no enrollment to confirm",
+            ));
+        };
+        let check = totp::check(&secret, &params, code, time, window, None);
+        let Check::Accepted { step } = check else {
+            return Ok(Activation::Refused(
+                Reason::of_check(check).unwrap_or(Reason::WrongCode),
+            ));
+        };
+        let Some(mut factor) = self.pending_totp.take() else {
+            return Err(Error::new(
+                ErrorCode::NoPendingEnrollment,
+                "there is no enrollment to confirm",
+            ));
+        };
+        factor.last_step = Some(step);
+        factor.enabled_at = Some(time);
+        let revoked = self.enable_factor(factor);
+        let backup_codes = backup.map(|(count, rng)| {
+            let (set, shown) = BackupCodes::generate(keyring, user, count, time, rng);
+            self.backup_codes = Some(set);
+            shown
+        });
+        self.touch(time);
+        Ok(Activation::Activated {
+            step,
+            revoked,
+            backup_codes,
+        })
+    }
+
+    /// Refuses to overwrite an enabled factor by an import unless `replace` is given.
+    pub fn check_import(&self, replace: bool) -> Result<()> {
+        if self.totp.is_some() && !replace {
+            return Err(Error::new(
+                ErrorCode::AlreadyEnabled,
+                "the user already has TOTP enabled; pass \"replace\": true to overwrite it",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Installs an imported factor as the enabled one, enabled at `time`
+    /// ([`Record::enable_factor`]); the caller touches the record.
+    pub fn install_imported(&mut self, mut factor: TotpFactor, time: u64) -> Revoked {
+        factor.enabled_at = Some(time);
+        self.enable_factor(factor)
+    }
+
+    /// The record with every TOTP secret decrypted to base32 (`record.open`, the admin
+    /// export); [`Record::seal_plain`] is its inverse.
+    pub fn open_plain(&self, keyring: &Keyring, user: &str) -> Result<Value> {
+        let mut plain = self.to_value();
+        for (slot, factor) in FACTOR_SLOTS.iter().zip([&self.totp, &self.pending_totp]) {
+            if let Some(factor) = factor {
+                let secret = factor.open_secret(keyring, user)?;
+                plain[*slot]["secret"] = Value::from(crate::encoding::b32_encode(&secret));
+            }
+        }
+        Ok(plain)
+    }
+
+    /// A plain record (as [`Record::open_plain`] writes it: each factor's secret in
+    /// base32) sealed under the keyring's current key. Each factor's secret and settings
+    /// are checked as an import's are; the rest is read as any stored record.
+    pub fn seal_plain(
+        plain: &Value,
+        keyring: &Keyring,
+        user: &str,
+        rng: &mut EntropyStream,
+    ) -> Result<Record> {
+        let Value::Object(plain) = plain else {
+            return Err(Error::new(
+                ErrorCode::InvalidField,
+                "plain must be a record object",
+            ));
+        };
+        let mut plain = plain.clone();
+        for slot in FACTOR_SLOTS {
+            let Some(Value::Object(factor)) = plain.get_mut(slot) else {
+                continue;
+            };
+            let secret = match factor.get("secret") {
+                Some(Value::String(text)) => {
+                    Zeroizing::new(crate::encoding::b32_decode(text, "secret")?)
+                }
+                _ => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidField,
+                        "each factor of plain needs its secret as a base32 string",
+                    ))
+                }
+            };
+            totp::check_secret_len(&secret, totp::MIN_IMPORTED_SECRET_BYTES)?;
+            let params = Params {
+                algorithm: Algorithm::parse(
+                    factor
+                        .get("algorithm")
+                        .and_then(Value::as_str)
+                        .unwrap_or(""),
+                )?,
+                digits: factor
+                    .get("digits")
+                    .and_then(Value::as_u64)
+                    .and_then(|d| u8::try_from(d).ok())
+                    .unwrap_or(0),
+                period: factor.get("period").and_then(Value::as_u64).unwrap_or(0),
+            };
+            params.validate()?;
+            let sealed = seal(keyring, user, TOTP_PURPOSE, &secret, rng);
+            factor.insert(
+                "secret".into(),
+                serde_json::to_value(sealed).unwrap_or(Value::Null),
+            );
+        }
+        Record::from_value(&Value::Object(plain))
+    }
+
+    /// The admin reset of a stored record given as JSON (`None`: no record):
+    /// [`Record::reset`] after the old `rev`. A record that no longer matches the schema
+    /// but still carries its numeric `rev` can be reset too; a record of a newer format
+    /// is refused rather than downgraded.
+    pub fn reset_stored(previous: Option<&Value>, time: u64) -> Result<Record> {
+        let (rev, updated_at) = match previous {
+            None => (None, 0),
+            Some(value) => match Record::from_value(value) {
+                Ok(record) => (Some(record.rev), record.updated_at),
+                Err(e) if e.code() == ErrorCode::InvalidRecord => {
+                    let rev = value.get("rev").and_then(Value::as_u64).ok_or(e)?;
+                    let updated_at = value.get("updated_at").and_then(Value::as_u64);
+                    (Some(rev), updated_at.unwrap_or(0))
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        Record::reset(rev, updated_at, time)
+    }
+
     /// Re-seals every sealed value not under the keyring's current key; returns how many.
     pub fn reseal_all(
         &mut self,
@@ -513,6 +724,24 @@ impl Record {
         };
         self.app_passwords.clear();
         self.devices.clear();
+        revoked
+    }
+
+    /// Backup codes not used yet (0 without a set).
+    pub fn backup_codes_remaining(&self) -> u64 {
+        self.backup_codes
+            .as_ref()
+            .map_or(0, |c| c.remaining() as u64)
+    }
+
+    /// The user's main password changed: every app password and every trusted device is
+    /// revoked (a password change often answers a compromise). The record is touched
+    /// only when something went.
+    pub fn password_changed(&mut self, time: u64) -> Revoked {
+        let revoked = self.revoke_credentials();
+        if revoked.app_passwords + revoked.devices > 0 {
+            self.touch(time);
+        }
         revoked
     }
 

@@ -13,6 +13,7 @@
 //! empty local part or domain.
 
 use alloc::string::String;
+use serde_json::Value;
 
 use crate::error::{Error, ErrorCode, Result};
 
@@ -68,6 +69,65 @@ fn invisible(c: char) -> bool {
 
 fn padded(part: &str) -> bool {
     part.starts_with(char::is_whitespace) || part.ends_with(char::is_whitespace)
+}
+
+impl UserRule {
+    /// Reads the `username` setting of `user.canonical`: an object with `case`
+    /// (`lower` | `keep`), `domain` (`keep` | `strip`), `default_domain`; absent is the
+    /// default rule. Unknown settings are refused, like the policy's.
+    pub fn from_value(value: Option<&Value>) -> Result<Self> {
+        let bad = |expected: &str| {
+            Error::new(
+                ErrorCode::InvalidField,
+                alloc::format!("username.{expected}"),
+            )
+        };
+        let mut rule = UserRule::default();
+        let object = match value {
+            None | Some(Value::Null) => return Ok(rule),
+            Some(Value::Object(o)) => o,
+            Some(_) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidField,
+                    "username must be an object {case, domain, default_domain}",
+                ))
+            }
+        };
+        for (key, value) in object {
+            match key.as_str() {
+                "case" => {
+                    rule.case = match value.as_str() {
+                        Some("lower") => Case::Lower,
+                        Some("keep") => Case::Keep,
+                        _ => return Err(bad("case must be \"lower\" or \"keep\"")),
+                    }
+                }
+                "domain" => {
+                    rule.domain = match value.as_str() {
+                        Some("keep") => Domain::Keep,
+                        Some("strip") => Domain::Strip,
+                        _ => return Err(bad("domain must be \"keep\" or \"strip\"")),
+                    }
+                }
+                "default_domain" => match value {
+                    Value::Null => rule.default_domain = None,
+                    Value::String(d) if d.is_empty() => rule.default_domain = None,
+                    Value::String(d) => {
+                        check_default_domain(d)?;
+                        rule.default_domain = Some(d.clone());
+                    }
+                    _ => return Err(bad("default_domain must be a string")),
+                },
+                _ => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidField,
+                        "username has an unknown setting; docs/ops.md lists them",
+                    ))
+                }
+            }
+        }
+        Ok(rule)
+    }
 }
 
 /// Checks `default_domain` (site configuration): a domain without `@`, white space or

@@ -1,58 +1,48 @@
-//! The `proof` field of security changes and the `fresh` object of their responses.
-//! The check itself is [`crate::login::fresh_factor`], shared by every op that adds or
-//! replaces a way into the account (`totp.enroll` over an enabled factor,
-//! `backup.generate`, `app_password.create`, `device.trust`).
+//! The fresh factor of security changes. The check itself is
+//! [`crate::login::fresh_factor`], shared by every op that adds or replaces a way into the
+//! account (`totp.enroll` over an enabled factor, `backup.generate`,
+//! `app_password.create`, `device.trust`); the `proof` field is [`Proof`] and the `fresh`
+//! object of the response [`FreshOut`](super::fields::FreshOut).
 
-use serde_json::{json, Value};
-
-use super::Request;
-use crate::error::{Error, ErrorCode, Result};
-use crate::login::{fresh_factor, Fresh, ProofMethod};
+use super::fields::{Proof, Window};
+use crate::error::Result;
+use crate::login::{fresh_factor, Fresh};
 use crate::policy::Policy;
 use crate::record::Record;
 use crate::seal::Keyring;
 
-fn bad() -> Error {
-    Error::new(
-        ErrorCode::InvalidField,
-        "proof must be {\"method\": \"totp\" | \"backup_code\", \"code\": string}",
-    )
-}
-
-/// The optional `proof`: `{"method": "totp" | "backup_code" (default "totp"), "code"}`.
-pub(crate) fn proof<'a>(req: &Request<'a>) -> Result<Option<(ProofMethod, &'a str)>> {
-    let Some(value) = req.get("proof") else {
-        return Ok(None);
-    };
-    let inner = Request::new(value.as_object().ok_or_else(bad)?);
-    let method = match inner.opt_str("method").map_err(|_| bad())? {
-        None => ProofMethod::Totp,
-        Some(name) => ProofMethod::parse(name).ok_or_else(bad)?,
-    };
-    let code = inner.str("code").map_err(|_| bad())?;
-    Ok(Some((method, code)))
-}
-
-/// Checks the request's `proof` against `record` (see [`fresh_factor`]).
+/// Checks `proof` against `record` (see [`fresh_factor`]).
 pub(crate) fn check(
-    req: &Request,
     record: &mut Record,
     keyring: &Keyring,
     user: &str,
+    proof: &Proof,
+    window: Window,
     time: u64,
     policy: &Policy,
 ) -> Result<Fresh> {
-    let proof = proof(req)?;
-    let window = req.window()?;
-    fresh_factor(record, keyring, user, proof, time, window, policy)
+    fresh_factor(
+        record,
+        keyring,
+        user,
+        proof.as_ref(),
+        time,
+        window.0,
+        policy,
+    )
 }
 
-/// The `fresh` object of a response.
-pub(crate) fn value(fresh: &Fresh) -> Value {
-    json!({
-        "accepted": fresh.accepted,
-        "method": fresh.method.as_str(),
-        "reason": fresh.reason,
-        "retry_after": fresh.retry_after,
-    })
+/// For an op that must refuse a record that does not open before it changes anything:
+/// with a proof, [`check`] opens every sealed value (once, decrypting the TOTP secret a
+/// single time for the check as well); without one, they are opened here.
+pub(crate) fn open_unless_proved(
+    record: &Record,
+    keyring: &Keyring,
+    user: &str,
+    proof: &Proof,
+) -> Result<()> {
+    match proof.0 {
+        Some(_) => Ok(()),
+        None => record.check_opens(keyring, user),
+    }
 }

@@ -8,6 +8,7 @@
 mod app_password_ops;
 mod backup_ops;
 mod device_ops;
+pub(crate) mod fields;
 mod fresh;
 mod import_ops;
 mod login_ops;
@@ -25,6 +26,7 @@ use alloc::vec::Vec;
 use serde_json::{json, Map, Value};
 
 use crate::error::{Error, ErrorCode, Result};
+use fields::{Empty, FromRequest, ToResponse};
 pub use request::Request;
 
 /// The largest request accepted, in bytes.
@@ -34,61 +36,149 @@ pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 pub type Response = Map<String, Value>;
 type Op = fn(&Request) -> Result<Response>;
 
-/// Every op, by name. `{"op":"ops"}` lists these names.
-const OPS: &[(&str, Op)] = &[
-    ("ops", list_ops),
-    ("version", version),
-    ("totp.code", totp_ops::code),
-    ("totp.enroll", totp_ops::enroll),
-    ("totp.activate", totp_ops::activate),
-    ("totp.cancel", totp_ops::cancel),
-    ("totp.verify", totp_ops::verify),
-    ("totp.disable", totp_ops::disable),
-    ("totp.import", totp_ops::import),
-    ("totp.export", totp_ops::export),
-    ("otpauth.parse", totp_ops::otpauth_parse),
-    ("otpauth.build", totp_ops::otpauth_build),
-    ("record.new", record_ops::new),
-    ("record.status", record_ops::status),
-    ("record.seal", record_ops::seal_plain),
-    ("record.open", record_ops::open),
-    ("record.rotate_key", record_ops::rotate_key),
-    ("record.reset", record_ops::reset),
-    ("record.projection", app_password_ops::projection),
-    ("user.canonical", user_ops::canonical),
-    ("qr.svg", qr_ops::svg),
-    ("login.decide", login_ops::decide),
-    ("backup.generate", backup_ops::generate),
-    ("backup.verify", backup_ops::verify),
-    ("backup.status", backup_ops::status),
-    ("device.trust", device_ops::trust),
-    ("device.list", device_ops::list),
-    ("device.revoke", device_ops::revoke),
-    ("device.revoke_all", device_ops::revoke_all),
-    ("app_password.create", app_password_ops::create),
-    ("app_password.list", app_password_ops::list),
-    ("app_password.verify", app_password_ops::verify),
-    ("app_password.revoke", app_password_ops::revoke),
-    ("app_password.revoke_all", app_password_ops::revoke_all),
-    ("password.changed", app_password_ops::password_changed),
-    ("phc.hash", phc_ops::hash),
-    ("phc.verify", phc_ops::verify),
-    ("import.gauthenticator", import_ops::gauthenticator),
-    ("import.kolab", import_ops::kolab),
-    ("webmail.proof", webmail_ops::proof),
-    ("webmail.verify", webmail_ops::verify),
-];
-
-fn list_ops(_: &Request) -> Result<Response> {
-    let names: Vec<Value> = OPS.iter().map(|(name, _)| Value::from(*name)).collect();
-    Ok(fields([("ops", Value::Array(names))]))
+/// One op: its name, how it runs, and (a typed op) its contract.
+struct Entry {
+    name: &'static str,
+    run: Op,
+    contract: Option<fn() -> OpContract>,
 }
 
-fn version(_: &Request) -> Result<Response> {
-    Ok(fields([
-        ("version", Value::from(env!("CARGO_PKG_VERSION"))),
-        ("record_format", Value::from(crate::record::FORMAT)),
-    ]))
+/// The request and response fields of a typed op, read from its structs.
+#[derive(Debug, Clone)]
+pub struct OpContract {
+    /// The op's name.
+    pub op: &'static str,
+    /// Request keys (without `op`), each with whether it may be left out.
+    pub request: Vec<(&'static str, bool)>,
+    /// Response keys (without `ok`).
+    pub response: &'static [&'static str],
+}
+
+/// An op written as `fn(RequestStruct) -> Result<ResponseStruct>`.
+macro_rules! typed {
+    ($name:literal, $f:path) => {
+        Entry {
+            name: $name,
+            run: |req| run_typed(req, $f),
+            contract: Some(|| contract_of($name, $f)),
+        }
+    };
+}
+
+/// An op still written over [`Request`] (the login path: `login.decide`).
+macro_rules! untyped {
+    ($name:literal, $f:path) => {
+        Entry {
+            name: $name,
+            run: $f,
+            contract: None,
+        }
+    };
+}
+
+fn run_typed<Q: FromRequest, S: ToResponse>(
+    req: &Request,
+    op: fn(Q) -> Result<S>,
+) -> Result<Response> {
+    let response = op(Q::from_request(req)?)?;
+    match serde_json::to_value(&response) {
+        Ok(Value::Object(fields)) => Ok(fields),
+        // The response structs are plain structs of strings, numbers and records.
+        _ => Err(Error::new(
+            ErrorCode::InvalidRequest,
+            "the response could not be written",
+        )),
+    }
+}
+
+fn contract_of<Q: FromRequest, S: ToResponse>(
+    op: &'static str,
+    _: fn(Q) -> Result<S>,
+) -> OpContract {
+    OpContract {
+        op,
+        request: Q::keys(),
+        response: S::KEYS,
+    }
+}
+
+/// Every op, by name. `{"op":"ops"}` lists these names.
+const OPS: &[Entry] = &[
+    typed!("ops", list_ops),
+    typed!("version", version),
+    typed!("totp.code", totp_ops::code),
+    typed!("totp.enroll", totp_ops::enroll),
+    typed!("totp.activate", totp_ops::activate),
+    typed!("totp.cancel", totp_ops::cancel),
+    typed!("totp.verify", totp_ops::verify),
+    typed!("totp.disable", totp_ops::disable),
+    typed!("totp.import", totp_ops::import),
+    typed!("totp.export", totp_ops::export),
+    typed!("otpauth.parse", totp_ops::otpauth_parse),
+    typed!("otpauth.build", totp_ops::otpauth_build),
+    typed!("record.new", record_ops::new),
+    typed!("record.status", record_ops::status),
+    typed!("record.seal", record_ops::seal_plain),
+    typed!("record.open", record_ops::open),
+    typed!("record.rotate_key", record_ops::rotate_key),
+    typed!("record.reset", record_ops::reset),
+    typed!("record.projection", app_password_ops::projection),
+    typed!("user.canonical", user_ops::canonical),
+    typed!("qr.svg", qr_ops::svg),
+    untyped!("login.decide", login_ops::decide),
+    typed!("backup.generate", backup_ops::generate),
+    typed!("backup.verify", backup_ops::verify),
+    typed!("backup.status", backup_ops::status),
+    typed!("device.trust", device_ops::trust),
+    typed!("device.list", device_ops::list),
+    typed!("device.revoke", device_ops::revoke),
+    typed!("device.revoke_all", device_ops::revoke_all),
+    typed!("app_password.create", app_password_ops::create),
+    typed!("app_password.list", app_password_ops::list),
+    typed!("app_password.verify", app_password_ops::verify),
+    typed!("app_password.revoke", app_password_ops::revoke),
+    typed!("app_password.revoke_all", app_password_ops::revoke_all),
+    typed!("password.changed", app_password_ops::password_changed),
+    typed!("phc.hash", phc_ops::hash),
+    typed!("phc.verify", phc_ops::verify),
+    typed!("import.gauthenticator", import_ops::gauthenticator),
+    typed!("import.kolab", import_ops::kolab),
+    typed!("webmail.proof", webmail_ops::proof),
+    typed!("webmail.verify", webmail_ops::verify),
+];
+
+/// The contract of every typed op, from its request and response structs (ops not yet
+/// typed are left out: `login.decide`).
+pub fn contract() -> Vec<OpContract> {
+    OPS.iter().filter_map(|e| e.contract.map(|c| c())).collect()
+}
+
+fields::response! {
+    /// `ops`: every op's name.
+    pub struct OpsResponse {
+        ops: Vec<&'static str>,
+    }
+}
+
+fn list_ops(_: Empty) -> Result<OpsResponse> {
+    Ok(OpsResponse {
+        ops: OPS.iter().map(|e| e.name).collect(),
+    })
+}
+
+fields::response! {
+    /// `version`: the core's version and the record format it writes.
+    pub struct VersionResponse {
+        version: &'static str,
+        record_format: u64,
+    }
+}
+
+fn version(_: Empty) -> Result<VersionResponse> {
+    Ok(VersionResponse {
+        version: env!("CARGO_PKG_VERSION"),
+        record_format: crate::record::FORMAT,
+    })
 }
 
 /// Builds response fields from pairs.
@@ -115,13 +205,13 @@ fn dispatch(request: &Value) -> Result<Response> {
 
 fn run(request: &Request) -> Result<Response> {
     let op = request.str("op")?;
-    let (_, run) = OPS.iter().find(|(name, _)| *name == op).ok_or_else(|| {
+    let entry = OPS.iter().find(|e| e.name == op).ok_or_else(|| {
         Error::new(
             ErrorCode::UnknownOp,
             "op names no operation; {\"op\":\"ops\"} lists them",
         )
     })?;
-    run(request)
+    (entry.run)(request)
 }
 
 fn respond(result: Result<Response>) -> Value {
@@ -257,10 +347,11 @@ mod tests {
 
     #[test]
     fn op_names_are_unique() {
-        for (i, (name, _)) in OPS.iter().enumerate() {
+        for (i, entry) in OPS.iter().enumerate() {
             assert!(
-                !OPS[..i].iter().any(|(other, _)| other == name),
-                "{name} twice"
+                !OPS[..i].iter().any(|other| other.name == entry.name),
+                "{} twice",
+                entry.name
             );
         }
     }

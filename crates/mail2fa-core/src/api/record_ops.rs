@@ -1,190 +1,211 @@
-//! Record ops: create, inspect, open for export, seal from plain form, rotate keys.
+//! Record ops: create, inspect, open for export, seal from plain form, rotate keys, reset.
 
-use serde_json::{Map, Value};
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde_json::Value;
 
-use super::totp_ops::ensure_opens;
-use super::{fields, Request, Response};
-use crate::encoding::{b32_decode, b32_encode};
-use crate::error::{Error, ErrorCode, Result};
-use crate::record::Record;
-use crate::seal::seal;
-use crate::totp::{check_secret_len, Algorithm, Params, MIN_IMPORTED_SECRET_BYTES};
+use super::fields::{request, response, Json, User};
+use super::totp_ops::RecordResponse;
+use crate::entropy::EntropyStream;
+use crate::error::Result;
+use crate::record::{Record, State};
+use crate::seal::Keyring;
 
-const FACTOR_SLOTS: [&str; 2] = ["totp", "pending_totp"];
+request! {
+    /// `record.new`.
+    pub struct NewRequest {
+        time: u64,
+    }
+}
+
+response! {
+    /// `record.new`.
+    pub struct NewResponse {
+        record: Record,
+    }
+}
 
 /// `record.new`: an empty record (2FA disabled).
-pub fn new(req: &Request) -> Result<Response> {
-    Ok(fields([("record", Record::new(req.time()?).to_value())]))
+pub fn new(req: NewRequest) -> Result<NewResponse> {
+    Ok(NewResponse {
+        record: Record::new(req.time),
+    })
+}
+
+request! {
+    /// `record.status`.
+    pub struct StatusRequest {
+        user: User,
+        keys: Keyring,
+        record: Record,
+        time: Option<u64>,
+    }
+}
+
+/// The enabled factor's public settings (never the secret).
+#[derive(serde::Serialize)]
+pub struct TotpStatus {
+    algorithm: &'static str,
+    digits: u8,
+    period: u64,
+    issuer: Option<String>,
+    account: String,
+    last_step: Option<u64>,
+    created_at: u64,
+    enabled_at: Option<u64>,
+}
+
+response! {
+    /// `record.status`.
+    pub struct StatusResponse {
+        state: State,
+        rev: u64,
+        totp: Option<TotpStatus>,
+        pending: bool,
+        key_ids: Vec<String>,
+        needs_rotation: bool,
+        backup_codes_remaining: u64,
+        app_passwords: u64,
+        devices: u64,
+        retry_after: Option<u64>,
+    }
 }
 
 /// `record.status`: state and key use, after checking that every sealed value opens.
 /// A record that does not open is an error, never "2FA off".
-pub fn status(req: &Request) -> Result<Response> {
-    let user = req.user()?;
-    let keyring = req.keyring()?;
-    let record = req.record()?;
-    ensure_opens(&record, &keyring, user)?;
-    let key_ids = record.key_ids();
-    let needs_rotation = key_ids.iter().any(|id| *id != keyring.current().id());
-    let totp = record.totp.as_ref().map_or(Value::Null, |f| {
-        serde_json::json!({
-            "algorithm": f.algorithm.as_str(), "digits": f.digits, "period": f.period,
-            "issuer": f.issuer, "account": f.account, "last_step": f.last_step,
-            "created_at": f.created_at, "enabled_at": f.enabled_at,
-        })
+pub fn status(req: StatusRequest) -> Result<StatusResponse> {
+    let StatusRequest {
+        user,
+        keys,
+        record,
+        time,
+    } = req;
+    record.check_opens(&keys, &user)?;
+    let key_ids: Vec<String> = record.key_ids().into_iter().map(String::from).collect();
+    let needs_rotation = key_ids.iter().any(|id| id != keys.current().id());
+    let totp = record.totp.as_ref().map(|f| TotpStatus {
+        algorithm: f.algorithm.as_str(),
+        digits: f.digits,
+        period: f.period,
+        issuer: f.issuer.clone(),
+        account: f.account.clone(),
+        last_step: f.last_step,
+        created_at: f.created_at,
+        enabled_at: f.enabled_at,
     });
-    Ok(fields([
-        ("state", Value::from(record.state().as_str())),
-        ("rev", Value::from(record.rev)),
-        ("totp", totp),
-        ("pending", Value::from(record.pending_totp.is_some())),
-        ("key_ids", Value::from(key_ids)),
-        ("needs_rotation", Value::from(needs_rotation)),
-        (
-            "backup_codes_remaining",
-            Value::from(
-                record
-                    .backup_codes
-                    .as_ref()
-                    .map_or(0, |c| c.remaining() as u64),
-            ),
-        ),
-        (
-            "app_passwords",
-            Value::from(record.app_passwords.len() as u64),
-        ),
-        ("devices", Value::from(record.devices.len() as u64)),
-        (
-            "retry_after",
-            match req.opt_u64("time")? {
-                Some(time) => record
-                    .limiter
-                    .retry_after(time)
-                    .map_or(Value::Null, Value::from),
-                None => Value::Null,
-            },
-        ),
-    ]))
+    Ok(StatusResponse {
+        state: record.state(),
+        rev: record.rev,
+        totp,
+        pending: record.pending_totp.is_some(),
+        key_ids,
+        needs_rotation,
+        backup_codes_remaining: record.backup_codes_remaining(),
+        app_passwords: record.app_passwords.len() as u64,
+        devices: record.devices.len() as u64,
+        retry_after: time.and_then(|time| record.limiter.retry_after(time)),
+    })
+}
+
+request! {
+    /// `record.open`.
+    pub struct OpenRequest {
+        user: User,
+        keys: Keyring,
+        record: Record,
+    }
+}
+
+response! {
+    /// `record.open`: `plain` is the record with its secrets in base32.
+    pub struct OpenResponse {
+        state: State,
+        plain: Value,
+    }
 }
 
 /// `record.open`: the record with every TOTP secret decrypted to base32 (admin export).
-pub fn open(req: &Request) -> Result<Response> {
-    let user = req.user()?;
-    let keyring = req.keyring()?;
-    let record = req.record()?;
-    let mut plain = record.to_value();
-    for (slot, factor) in FACTOR_SLOTS
-        .iter()
-        .zip([&record.totp, &record.pending_totp])
-    {
-        if let Some(factor) = factor {
-            let secret = factor.open_secret(&keyring, user)?;
-            plain[*slot]["secret"] = Value::from(b32_encode(&secret));
-        }
+pub fn open(req: OpenRequest) -> Result<OpenResponse> {
+    let OpenRequest { user, keys, record } = req;
+    Ok(OpenResponse {
+        plain: record.open_plain(&keys, &user)?,
+        state: record.state(),
+    })
+}
+
+request! {
+    /// `record.seal`.
+    pub struct SealRequest {
+        user: User,
+        keys: Keyring,
+        entropy: EntropyStream,
+        plain: Json,
     }
-    Ok(fields([
-        ("state", Value::from(record.state().as_str())),
-        ("plain", plain),
-    ]))
 }
 
 /// `record.seal`: the inverse of `record.open`: a plain record (secrets in base32)
-/// sealed under the current key.
-pub fn seal_plain(req: &Request) -> Result<Response> {
-    let user = req.user()?;
-    let keyring = req.keyring()?;
-    let mut rng = req.rng()?;
-    let mut plain: Map<_, _> = match req.get("plain") {
-        Some(Value::Object(m)) => m.clone(),
-        Some(_) => {
-            return Err(Error::new(
-                ErrorCode::InvalidField,
-                "plain must be a record object",
-            ))
-        }
-        None => return Err(Error::new(ErrorCode::MissingField, "plain is required")),
-    };
-    for slot in FACTOR_SLOTS {
-        let Some(Value::Object(factor)) = plain.get_mut(slot) else {
-            continue;
-        };
-        let secret = match factor.get("secret") {
-            Some(Value::String(text)) => b32_decode(text, "secret")?,
-            _ => {
-                return Err(Error::new(
-                    ErrorCode::InvalidField,
-                    "each factor of plain needs its secret as a base32 string",
-                ))
-            }
-        };
-        check_secret_len(&secret, MIN_IMPORTED_SECRET_BYTES)?;
-        let params = Params {
-            algorithm: Algorithm::parse(
-                factor
-                    .get("algorithm")
-                    .and_then(Value::as_str)
-                    .unwrap_or(""),
-            )?,
-            digits: factor
-                .get("digits")
-                .and_then(Value::as_u64)
-                .and_then(|d| u8::try_from(d).ok())
-                .unwrap_or(0),
-            period: factor.get("period").and_then(Value::as_u64).unwrap_or(0),
-        };
-        params.validate()?;
-        let sealed = seal(&keyring, user, "totp", &secret, &mut rng);
-        factor.insert(
-            "secret".into(),
-            serde_json::to_value(sealed).unwrap_or(Value::Null),
-        );
+/// sealed under the current key ([`Record::seal_plain`]).
+pub fn seal_plain(req: SealRequest) -> Result<RecordResponse> {
+    let SealRequest {
+        user,
+        keys,
+        mut entropy,
+        plain,
+    } = req;
+    let record = Record::seal_plain(&plain.0, &keys, &user, &mut entropy)?;
+    Ok(RecordResponse::of(record))
+}
+
+request! {
+    /// `record.rotate_key`.
+    pub struct RotateKeyRequest {
+        user: User,
+        keys: Keyring,
+        entropy: EntropyStream,
+        time: u64,
+        record: Record,
     }
-    let record = Record::from_value(&Value::Object(plain))?;
-    Ok(fields([
-        ("state", Value::from(record.state().as_str())),
-        ("record", record.to_value()),
-    ]))
+}
+
+response! {
+    /// `record.rotate_key`.
+    pub struct RotateKeyResponse {
+        resealed: u64,
+        record: Record,
+    }
 }
 
 /// `record.rotate_key`: re-seals every value not sealed under the current key.
-pub fn rotate_key(req: &Request) -> Result<Response> {
-    let user = req.user()?;
-    let keyring = req.keyring()?;
-    let mut rng = req.rng()?;
-    let time = req.time()?;
-    let mut record = req.record()?;
-    let resealed = record.reseal_all(&keyring, user, &mut rng)?;
+pub fn rotate_key(req: RotateKeyRequest) -> Result<RotateKeyResponse> {
+    let RotateKeyRequest {
+        user,
+        keys,
+        mut entropy,
+        time,
+        mut record,
+    } = req;
+    let resealed = record.reseal_all(&keys, &user, &mut entropy)?;
     if resealed > 0 {
         record.touch(time);
     }
-    Ok(fields([
-        ("resealed", Value::from(resealed)),
-        ("record", record.to_value()),
-    ]))
+    Ok(RotateKeyResponse { resealed, record })
+}
+
+request! {
+    /// `record.reset`: `record` is read as JSON, since a damaged record can be reset too.
+    pub struct ResetRequest {
+        time: u64,
+        record: Option<Value>,
+    }
 }
 
 /// `record.reset`: the admin reset (lost phone). Every factor, code, device, app password
 /// and pending enrollment goes, the limiter is cleared, and `rev` is the old one plus 1
-/// (1 without a record), so the host's compare-and-set write never repeats a `rev`. A
-/// record that no longer matches the schema (but still carries its numeric `rev`) can be
-/// reset too; a record of a newer format is refused rather than downgraded.
-pub fn reset(req: &Request) -> Result<Response> {
-    let time = req.time()?;
-    let (rev, updated_at) = match req.get("record") {
-        None => (None, 0),
-        Some(value) => match Record::from_value(value) {
-            Ok(record) => (Some(record.rev), record.updated_at),
-            Err(e) if e.code() == ErrorCode::InvalidRecord => {
-                let rev = value.get("rev").and_then(Value::as_u64).ok_or(e)?;
-                let updated_at = value.get("updated_at").and_then(Value::as_u64);
-                (Some(rev), updated_at.unwrap_or(0))
-            }
-            Err(e) => return Err(e),
-        },
-    };
-    let record = Record::reset(rev, updated_at, time)?;
-    Ok(fields([
-        ("state", Value::from(record.state().as_str())),
-        ("record", record.to_value()),
-    ]))
+/// (1 without a record), so the host's compare-and-set write never repeats a `rev`
+/// ([`Record::reset_stored`]).
+pub fn reset(req: ResetRequest) -> Result<RecordResponse> {
+    Ok(RecordResponse::of(Record::reset_stored(
+        req.record.as_ref(),
+        req.time,
+    )?))
 }

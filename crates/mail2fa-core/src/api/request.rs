@@ -181,6 +181,11 @@ impl<'a> Request<'a> {
             .unwrap_or_else(|| Err(missing("record")))
     }
 
+    /// `record` if given (`None`: absent or null).
+    pub fn opt_record(&self) -> Result<Option<Record>> {
+        self.parse_record().transpose()
+    }
+
     /// `record` if given, else a new empty record.
     pub fn record_or_new(&self, time: u64) -> Result<Record> {
         if !self.has_record() {

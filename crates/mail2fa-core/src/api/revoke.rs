@@ -1,34 +1,69 @@
 //! Revoking entries of a record's lists (trusted devices, app passwords): one by id, all,
 //! or all but one. Both lists follow the same rules, so they share them here.
 
+use alloc::string::String;
 use alloc::vec::Vec;
-use serde_json::Value;
 
-use super::{fields, Request, Response};
-use crate::error::Result;
+use super::fields::{request, response};
 use crate::record::Record;
+
+request! {
+    /// `device.revoke`, `app_password.revoke`: one entry by id.
+    pub struct RevokeRequest {
+        id: String,
+        time: u64,
+        record: Record,
+    }
+}
+
+request! {
+    /// `device.revoke_all` (all, or all but `except`), `app_password.revoke_all` (all).
+    pub struct RevokeAllRequest {
+        except: Option<String>,
+        time: u64,
+        record: Record,
+    }
+}
+
+request! {
+    /// `app_password.revoke_all`, `password.changed`: the record and the time.
+    pub struct RecordTimeRequest {
+        time: u64,
+        record: Record,
+    }
+}
+
+response! {
+    /// `revoked`: whether the id named an entry.
+    pub struct RevokeResponse {
+        revoked: bool,
+        record: Record,
+    }
+}
+
+response! {
+    /// `revoked`: how many entries went.
+    pub struct RevokeAllResponse {
+        revoked: u64,
+        record: Record,
+    }
+}
 
 /// Removes the entries of the list `entries` selects for which `gone` holds; the record
 /// is touched (its `rev` bumped) only when something was removed, so a no-op revoke
-/// never costs the host a write. Returns how many went and the record.
+/// never costs the host a write. Returns how many went.
 pub(crate) fn revoke_where<T>(
-    req: &Request,
+    record: &mut Record,
+    time: u64,
     entries: impl FnOnce(&mut Record) -> &mut Vec<T>,
     gone: impl Fn(&T) -> bool,
-) -> Result<(u64, Record)> {
-    let time = req.time()?;
-    let mut record = req.record()?;
-    let list = entries(&mut record);
+) -> u64 {
+    let list = entries(record);
     let before = list.len();
     list.retain(|entry| !gone(entry));
     let revoked = (before - list.len()) as u64;
     if revoked > 0 {
         record.touch(time);
     }
-    Ok((revoked, record))
-}
-
-/// The response of a revoke op: `revoked` (a bool for one id, a count for all) and the record.
-pub(crate) fn revoked(revoked: Value, record: &Record) -> Response {
-    fields([("revoked", revoked), ("record", record.to_value())])
+    revoked
 }

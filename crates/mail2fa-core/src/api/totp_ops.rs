@@ -1,45 +1,75 @@
 //! TOTP ops: codes, enrollment and confirmation, verification, import and export.
 
 use alloc::string::String;
-use serde_json::Value;
+use alloc::vec::Vec;
 
-use super::backup_ops::outcome_fields;
-use super::{fields, fresh, Request, Response};
-use crate::backup::BackupCodes;
+use super::backup_ops::Limited;
+use super::fields::{
+    request, response, Base32, Deferred, FreshOut, Proof, Secret, TotpSecret, User, Window,
+};
+use super::fresh;
 use crate::encoding::b32_encode;
+use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
 use crate::login::{reauthenticate, ProofMethod};
 use crate::otpauth::KeyUri;
-use crate::policy::Method;
-use crate::record::{Record, Revoked, TotpFactor};
+use crate::policy::{Method, Policy};
+use crate::reason::Reason;
+use crate::record::{Activation, Record, Revoked, State, TotpFactor};
 use crate::seal::Keyring;
-use crate::totp::{self, check_secret_len, Check, MIN_IMPORTED_SECRET_BYTES, NEW_SECRET_BYTES};
+use crate::totp::{self, Algorithm, Params, NEW_SECRET_BYTES};
+
+request! {
+    /// `totp.code`.
+    pub struct CodeRequest {
+        secret: TotpSecret,
+        params: Params,
+        time: u64,
+    }
+}
+
+response! {
+    /// `totp.code`.
+    pub struct CodeResponse {
+        code: String,
+    }
+}
 
 /// `totp.code`: the code for a base32 secret at a time.
-pub fn code(req: &Request) -> Result<Response> {
-    let secret = req.b32("secret")?;
-    check_secret_len(&secret, MIN_IMPORTED_SECRET_BYTES)?;
-    let params = req.totp_params()?;
-    let code = totp::code_at(&secret, &params, req.time()?);
-    Ok(fields([("code", Value::from(code))]))
+pub fn code(req: CodeRequest) -> Result<CodeResponse> {
+    Ok(CodeResponse {
+        code: totp::code_at(&req.secret.0, &req.params, req.time),
+    })
 }
 
-/// Opens every sealed value of `record`, so a record that does not open for this user
-/// and keyring is refused before anything is changed (fail closed).
-pub(crate) fn ensure_opens(record: &Record, keyring: &Keyring, user: &str) -> Result<()> {
-    record.check_opens(keyring, user)
+request! {
+    /// `totp.enroll`.
+    pub struct EnrollRequest {
+        user: User,
+        time: u64,
+        keys: Keyring,
+        entropy: EntropyStream,
+        params: Params,
+        policy: Policy,
+        record: Option<Record>,
+        issuer: Option<String>,
+        account: Option<String>,
+        /// Read only when replacing an enabled factor.
+        proof: Deferred<Proof>,
+        /// Read only when replacing an enabled factor.
+        window: Deferred<Window>,
+    }
 }
 
-fn with_record(record: &Record, mut response: Response) -> Response {
-    response.insert("state".into(), Value::from(record.state().as_str()));
-    response.insert("record".into(), record.to_value());
-    response
-}
-
-fn check_outcome(check: Check) -> (Option<u64>, Value) {
-    match check {
-        Check::Accepted { step } => (Some(step), Value::Null),
-        other => (None, Value::from(other.reason().unwrap_or("wrong_code"))),
+response! {
+    /// `totp.enroll`: `uri` and `secret` null when a needed proof was refused; `fresh`
+    /// null when none was needed.
+    pub struct EnrollResponse {
+        uri: Option<String>,
+        secret: Option<String>,
+        fresh: Option<FreshOut>,
+        state: State,
+        record: Record,
     }
 }
 
@@ -48,257 +78,398 @@ fn check_outcome(check: Check) -> (Option<u64>, Value) {
 /// a security change: it needs a fresh factor (`proof`), and when the proof is refused
 /// nothing is enrolled (`uri` and `secret` are null, `fresh.accepted` false). `fresh` is
 /// null for a user without an enabled factor (nothing to prove).
-pub fn enroll(req: &Request) -> Result<Response> {
-    let user = req.user()?;
-    let time = req.time()?;
-    let keyring = req.keyring()?;
-    let mut rng = req.rng()?;
-    let params = req.totp_params()?;
-    let policy = req.policy()?;
-    let mut record = req.record_or_new(time)?;
-    ensure_opens(&record, &keyring, user)?;
-    let secret: [u8; NEW_SECRET_BYTES] = rng.array();
+pub fn enroll(req: EnrollRequest) -> Result<EnrollResponse> {
+    let EnrollRequest {
+        user,
+        time,
+        keys,
+        mut entropy,
+        params,
+        policy,
+        record,
+        issuer,
+        account,
+        proof,
+        window,
+    } = req;
+    let mut record = record.unwrap_or_else(|| Record::new(time));
+    let replacing = match record.totp {
+        Some(_) => Some((proof.get()?, window.get()?)),
+        None => None,
+    };
+    match &replacing {
+        Some((proof, _)) => fresh::open_unless_proved(&record, &keys, &user, proof)?,
+        None => record.check_opens(&keys, &user)?,
+    }
+    let secret: [u8; NEW_SECRET_BYTES] = entropy.array();
     let key = KeyUri {
-        issuer: req.opt_str("issuer")?.map(String::from),
-        account: String::from(req.opt_str("account")?.unwrap_or(user)),
+        issuer,
+        account: account.unwrap_or_else(|| user.0.clone()),
         secret: secret.to_vec(),
         params,
     };
     let uri = key.to_uri()?;
-    let fresh = if record.totp.is_some() {
-        let fresh = fresh::check(req, &mut record, &keyring, user, time, &policy)?;
+    let fresh = if let Some((proof, window)) = replacing {
+        let fresh = fresh::check(&mut record, &keys, &user, &proof, window, time, &policy)?;
         if !fresh.accepted {
-            return Ok(with_record(
-                &record,
-                fields([
-                    ("uri", Value::Null),
-                    ("secret", Value::Null),
-                    ("fresh", fresh::value(&fresh)),
-                ]),
-            ));
+            return Ok(EnrollResponse {
+                uri: None,
+                secret: None,
+                fresh: Some(FreshOut::of(&fresh)),
+                state: record.state(),
+                record,
+            });
         }
-        fresh::value(&fresh)
+        Some(FreshOut::of(&fresh))
     } else {
-        Value::Null
+        None
     };
     record.pending_totp = Some(TotpFactor::seal_new(
-        &keyring,
-        user,
+        &keys,
+        &user,
         &secret,
         params,
         key.issuer,
         key.account,
         time,
-        &mut rng,
+        &mut entropy,
     ));
-    if fresh.is_null() {
+    if fresh.is_none() {
         record.touch(time);
     } // else the accepted proof bumped `rev` for this op already.
-    Ok(with_record(
-        &record,
-        fields([
-            ("uri", Value::from(uri)),
-            ("secret", Value::from(b32_encode(&secret))),
-            ("fresh", fresh),
-        ]),
-    ))
+    Ok(EnrollResponse {
+        uri: Some(uri),
+        secret: Some(b32_encode(&secret)),
+        fresh,
+        state: record.state(),
+        record,
+    })
 }
 
-/// `totp.activate`: confirms a pending enrollment with its first correct code. On success
-/// the first backup codes are issued (when the policy allows them; `entropy` is then
-/// required, checked before the code), and when this is the user's first factor every app
-/// password and trusted device already in the record is removed (added without 2FA, they
-/// may have been planted by someone holding only the password).
-pub fn activate(req: &Request) -> Result<Response> {
-    let user = req.user()?;
-    let time = req.time()?;
-    let keyring = req.keyring()?;
-    let mut record = req.record()?;
-    let window = req.window()?;
-    let code = req.str("code")?;
-    let policy = req.policy()?;
+request! {
+    /// `totp.activate`: `entropy` is needed when the policy allows backup codes.
+    pub struct ActivateRequest {
+        user: User,
+        time: u64,
+        keys: Keyring,
+        record: Record,
+        window: Window,
+        code: Secret,
+        policy: Policy,
+        entropy: Deferred<EntropyStream>,
+    }
+}
+
+response! {
+    /// `totp.activate`.
+    pub struct ActivateResponse {
+        activated: bool,
+        step: Option<u64>,
+        reason: Option<Reason>,
+        backup_codes: Option<Vec<String>>,
+        revoked_app_passwords: u64,
+        revoked_devices: u64,
+        state: State,
+        record: Record,
+    }
+}
+
+/// `totp.activate`: confirms a pending enrollment with its first correct code
+/// ([`Record::activate`]). On success the first backup codes are issued when the policy
+/// allows them (`entropy` is then required, checked before the code), and when this is
+/// the user's first factor every app password and trusted device already in the record
+/// is removed (added without 2FA, they may have been planted by someone holding only the
+/// password).
+pub fn activate(req: ActivateRequest) -> Result<ActivateResponse> {
+    let ActivateRequest {
+        user,
+        time,
+        keys,
+        mut record,
+        window,
+        code,
+        policy,
+        entropy,
+    } = req;
     let mut rng = match policy.allows(Method::BackupCode) {
-        true => Some(req.rng()?),
+        true => Some(entropy.get()?),
         false => None,
     };
-    let pending = record.pending_totp.as_ref().ok_or_else(|| {
-        Error::new(
-            ErrorCode::NoPendingEnrollment,
-            "there is no enrollment to confirm",
-        )
-    })?;
-    ensure_opens(&record, &keyring, user)?;
-    let secret = pending.open_secret(&keyring, user)?;
-    let (step, reason) = check_outcome(totp::check(
-        &secret,
-        &pending.params(),
-        code,
-        time,
-        window,
-        None,
-    ));
-    let mut revoked = Revoked::default();
-    let mut codes = Value::Null;
-    if let Some(step) = step {
-        if let Some(mut factor) = record.pending_totp.take() {
-            factor.last_step = Some(step);
-            factor.enabled_at = Some(time);
-            revoked = record.enable_factor(factor);
-            if let Some(rng) = rng.as_mut() {
-                let (set, shown) =
-                    BackupCodes::generate(&keyring, user, policy.backup_count, time, rng);
-                record.backup_codes = Some(set);
-                codes = Value::Array(shown.iter().map(|c| Value::from(c.as_str())).collect());
-            }
-            record.touch(time);
+    let backup = rng.as_mut().map(|rng| (policy.backup_count, rng));
+    let activation = record.activate(&keys, &user, code.as_str(), time, window.0, backup)?;
+    let (step, reason, codes, revoked) = match activation {
+        Activation::Activated {
+            step,
+            revoked,
+            backup_codes,
+        } => (
+            Some(step),
+            None,
+            backup_codes.map(|codes| codes.iter().map(|c| String::from(c.as_str())).collect()),
+            revoked,
+        ),
+        Activation::Refused(reason) => (None, Some(reason), None, Revoked::default()),
+    };
+    Ok(ActivateResponse {
+        activated: step.is_some(),
+        step,
+        reason,
+        backup_codes: codes,
+        revoked_app_passwords: revoked.app_passwords,
+        revoked_devices: revoked.devices,
+        state: record.state(),
+        record,
+    })
+}
+
+request! {
+    /// `totp.cancel`.
+    pub struct CancelRequest {
+        time: u64,
+        record: Record,
+    }
+}
+
+response! {
+    /// A record and its state (`totp.cancel`, `record.seal`).
+    pub struct RecordResponse {
+        state: State,
+        record: Record,
+    }
+}
+
+impl RecordResponse {
+    /// The response for `record`.
+    pub fn of(record: Record) -> Self {
+        RecordResponse {
+            state: record.state(),
+            record,
         }
     }
-    Ok(with_record(
-        &record,
-        fields([
-            ("activated", Value::from(step.is_some())),
-            ("step", step.map_or(Value::Null, Value::from)),
-            ("reason", reason),
-            ("backup_codes", codes),
-            ("revoked_app_passwords", Value::from(revoked.app_passwords)),
-            ("revoked_devices", Value::from(revoked.devices)),
-        ]),
-    ))
 }
 
 /// `totp.cancel`: drops a pending enrollment; the enabled factor, if any, is untouched.
-pub fn cancel(req: &Request) -> Result<Response> {
-    let time = req.time()?;
-    let mut record = req.record()?;
+pub fn cancel(req: CancelRequest) -> Result<RecordResponse> {
+    let CancelRequest { time, mut record } = req;
     if record.pending_totp.take().is_some() {
         record.touch(time);
     }
-    Ok(with_record(&record, fields([])))
+    Ok(RecordResponse::of(record))
 }
 
-/// The optional `method` field: `"totp"` (default) or `"backup_code"`.
-fn proof_method(req: &Request) -> Result<ProofMethod> {
-    match req.opt_str("method")? {
-        None => Ok(ProofMethod::Totp),
-        Some(name) => ProofMethod::parse(name).ok_or_else(|| {
-            Error::new(
-                ErrorCode::InvalidField,
-                "method must be \"totp\" or \"backup_code\"",
-            )
-        }),
+request! {
+    /// `totp.verify`.
+    pub struct VerifyRequest {
+        record: Record,
+        user: User,
+        time: u64,
+        keys: Keyring,
+        window: Window,
+        policy: Policy,
+        code: Secret,
     }
 }
 
-/// Checks `code` (a TOTP code, or with `method` backup_code a backup code) of a user with
-/// TOTP enabled, as [`reauthenticate`] does for every fresh factor.
-fn check_enabled(
-    req: &Request,
-    record: &mut Record,
-    method: ProofMethod,
-) -> Result<(bool, Value, Value)> {
-    let user = req.user()?;
-    let time = req.time()?;
-    let keyring = req.keyring()?;
-    let window = req.window()?;
-    let policy = req.policy()?;
-    let code = req.str("code")?;
-    let outcome = reauthenticate(record, &keyring, user, method, code, time, window, &policy)?;
-    Ok(outcome_fields(outcome))
-}
-
-fn last_step(record: &Record, accepted: bool) -> Value {
-    match (&record.totp, accepted) {
-        (Some(f), true) => f.last_step.map_or(Value::Null, Value::from),
-        _ => Value::Null,
+response! {
+    /// `totp.verify`.
+    pub struct VerifyResponse {
+        accepted: bool,
+        step: Option<u64>,
+        reason: Option<Reason>,
+        retry_after: Option<u64>,
+        state: State,
+        record: Record,
     }
 }
 
 /// `totp.verify`: one TOTP code at login; an accepted step is never accepted again.
 /// Counted by the attempt limiter (`reason: "locked"` with `retry_after` while locked).
-pub fn verify(req: &Request) -> Result<Response> {
-    let mut record = req.record()?;
-    let (accepted, reason, retry_after) = check_enabled(req, &mut record, ProofMethod::Totp)?;
-    Ok(with_record(
-        &record,
-        fields([
-            ("accepted", Value::from(accepted)),
-            ("step", last_step(&record, accepted)),
-            ("reason", reason),
-            ("retry_after", retry_after),
-        ]),
-    ))
+pub fn verify(req: VerifyRequest) -> Result<VerifyResponse> {
+    let VerifyRequest {
+        mut record,
+        user,
+        time,
+        keys,
+        window,
+        policy,
+        code,
+    } = req;
+    let outcome = reauthenticate(
+        &mut record,
+        &keys,
+        &user,
+        ProofMethod::Totp,
+        code.as_str(),
+        time,
+        window.0,
+        &policy,
+    )?;
+    let limited = Limited::of(outcome);
+    let step = match (&record.totp, limited.accepted) {
+        (Some(f), true) => f.last_step,
+        _ => None,
+    };
+    Ok(VerifyResponse {
+        accepted: limited.accepted,
+        step,
+        reason: limited.reason,
+        retry_after: limited.retry_after,
+        state: record.state(),
+        record,
+    })
 }
 
-/// `totp.disable`: removes 2FA (TOTP, backup codes, trusted devices, app passwords), only with a current
-/// code (or, with `method: "backup_code"`, an unused backup code: the user who lost the
-/// phone), checked under the attempt limiter exactly as `totp.verify`.
-pub fn disable(req: &Request) -> Result<Response> {
-    let mut record = req.record()?;
-    let (accepted, reason, retry_after) = check_enabled(req, &mut record, proof_method(req)?)?;
-    let revoked = if accepted {
+request! {
+    /// `totp.disable`.
+    pub struct DisableRequest {
+        record: Record,
+        method: ProofMethod,
+        user: User,
+        time: u64,
+        keys: Keyring,
+        window: Window,
+        policy: Policy,
+        code: Secret,
+    }
+}
+
+response! {
+    /// `totp.disable`.
+    pub struct DisableResponse {
+        disabled: bool,
+        reason: Option<Reason>,
+        retry_after: Option<u64>,
+        revoked_app_passwords: u64,
+        revoked_devices: u64,
+        state: State,
+        record: Record,
+    }
+}
+
+/// `totp.disable`: removes 2FA (TOTP, backup codes, trusted devices, app passwords),
+/// only with a current code (or, with `method: "backup_code"`, an unused backup code: the
+/// user who lost the phone), checked under the attempt limiter exactly as `totp.verify`.
+pub fn disable(req: DisableRequest) -> Result<DisableResponse> {
+    let DisableRequest {
+        mut record,
+        method,
+        user,
+        time,
+        keys,
+        window,
+        policy,
+        code,
+    } = req;
+    let outcome = reauthenticate(
+        &mut record,
+        &keys,
+        &user,
+        method,
+        code.as_str(),
+        time,
+        window.0,
+        &policy,
+    )?;
+    let limited = Limited::of(outcome);
+    let revoked = if limited.accepted {
         record.disable_2fa()
     } else {
         Revoked::default()
     };
-    Ok(with_record(
-        &record,
-        fields([
-            ("disabled", Value::from(accepted)),
-            ("reason", reason),
-            ("retry_after", retry_after),
-            ("revoked_app_passwords", Value::from(revoked.app_passwords)),
-            ("revoked_devices", Value::from(revoked.devices)),
-        ]),
-    ))
+    Ok(DisableResponse {
+        disabled: limited.accepted,
+        reason: limited.reason,
+        retry_after: limited.retry_after,
+        revoked_app_passwords: revoked.app_passwords,
+        revoked_devices: revoked.devices,
+        state: record.state(),
+        record,
+    })
+}
+
+request! {
+    /// `totp.import`.
+    pub struct ImportRequest {
+        user: User,
+        time: u64,
+        keys: Keyring,
+        entropy: EntropyStream,
+        uri: KeyUri,
+        record: Option<Record>,
+        replace: bool,
+    }
+}
+
+response! {
+    /// `totp.import`.
+    pub struct ImportResponse {
+        revoked_app_passwords: u64,
+        revoked_devices: u64,
+        state: State,
+        record: Record,
+    }
 }
 
 /// `totp.import`: an existing key (otpauth URI, e.g. from another plugin) as an enabled
-/// factor (any pending enrollment goes; a first factor cleans the slate as activation does). Legacy 80-bit secrets are accepted here; new enrollments always get 160 bits.
-pub fn import(req: &Request) -> Result<Response> {
-    let user = req.user()?;
-    let time = req.time()?;
-    let keyring = req.keyring()?;
-    let mut rng = req.rng()?;
-    let key = KeyUri::parse(req.str("uri")?)?;
-    let mut record = req.record_or_new(time)?;
-    if record.totp.is_some() && !req.opt_bool("replace")?.unwrap_or(false) {
-        return Err(Error::new(
-            ErrorCode::AlreadyEnabled,
-            "the user already has TOTP enabled; pass \"replace\": true to overwrite it",
-        ));
-    }
-    let mut factor = TotpFactor::seal_new(
-        &keyring,
+/// factor (any pending enrollment goes; a first factor cleans the slate as activation
+/// does: [`Record::install_imported`]). Legacy 80-bit secrets are accepted here; new
+/// enrollments always get 160 bits.
+pub fn import(req: ImportRequest) -> Result<ImportResponse> {
+    let ImportRequest {
         user,
+        time,
+        keys,
+        mut entropy,
+        uri: key,
+        record,
+        replace,
+    } = req;
+    let mut record = record.unwrap_or_else(|| Record::new(time));
+    record.check_import(replace)?;
+    let factor = TotpFactor::seal_new(
+        &keys,
+        &user,
         &key.secret,
         key.params,
         key.issuer,
         key.account,
         time,
-        &mut rng,
+        &mut entropy,
     );
-    factor.enabled_at = Some(time);
-    let revoked = record.enable_factor(factor);
+    let revoked = record.install_imported(factor, time);
     record.touch(time);
-    Ok(with_record(
-        &record,
-        fields([
-            ("revoked_app_passwords", Value::from(revoked.app_passwords)),
-            ("revoked_devices", Value::from(revoked.devices)),
-        ]),
-    ))
+    Ok(ImportResponse {
+        revoked_app_passwords: revoked.app_passwords,
+        revoked_devices: revoked.devices,
+        state: record.state(),
+        record,
+    })
+}
+
+request! {
+    /// `totp.export`.
+    pub struct ExportRequest {
+        user: User,
+        keys: Keyring,
+        record: Record,
+    }
+}
+
+response! {
+    /// An otpauth URI (`totp.export`, `otpauth.build`).
+    pub struct UriResponse {
+        uri: String,
+    }
 }
 
 /// `totp.export`: the enabled factor as an otpauth URI, for moving it to another app.
-pub fn export(req: &Request) -> Result<Response> {
-    let user = req.user()?;
-    let keyring = req.keyring()?;
-    let record = req.record()?;
+pub fn export(req: ExportRequest) -> Result<UriResponse> {
+    let ExportRequest { user, keys, record } = req;
     let factor = record
         .totp
         .as_ref()
         .ok_or_else(|| Error::new(ErrorCode::NotEnabled, "the user has no enabled TOTP factor"))?;
-    let secret = factor.open_secret(&keyring, user)?;
+    let secret = factor.open_secret(&keys, &user)?;
     let uri = KeyUri {
         issuer: factor.issuer.clone(),
         account: factor.account.clone(),
@@ -306,30 +477,59 @@ pub fn export(req: &Request) -> Result<Response> {
         params: factor.params(),
     }
     .to_uri()?;
-    Ok(fields([("uri", Value::from(uri))]))
+    Ok(UriResponse { uri })
+}
+
+request! {
+    /// `otpauth.parse`.
+    pub struct OtpauthParseRequest {
+        uri: KeyUri,
+    }
+}
+
+response! {
+    /// `otpauth.parse`.
+    pub struct OtpauthParseResponse {
+        issuer: Option<String>,
+        account: String,
+        secret: String,
+        algorithm: &'static str,
+        digits: u8,
+        period: u64,
+    }
 }
 
 /// `otpauth.parse`: the fields of an otpauth URI.
-pub fn otpauth_parse(req: &Request) -> Result<Response> {
-    let key = KeyUri::parse(req.str("uri")?)?;
-    Ok(fields([
-        ("issuer", key.issuer.map_or(Value::Null, Value::from)),
-        ("account", Value::from(key.account)),
-        ("secret", Value::from(b32_encode(&key.secret))),
-        ("algorithm", Value::from(key.params.algorithm.as_str())),
-        ("digits", Value::from(key.params.digits)),
-        ("period", Value::from(key.params.period)),
-    ]))
+pub fn otpauth_parse(req: OtpauthParseRequest) -> Result<OtpauthParseResponse> {
+    let key = req.uri;
+    Ok(OtpauthParseResponse {
+        secret: b32_encode(&key.secret),
+        algorithm: Algorithm::as_str(key.params.algorithm),
+        digits: key.params.digits,
+        period: key.params.period,
+        issuer: key.issuer,
+        account: key.account,
+    })
+}
+
+request! {
+    /// `otpauth.build`.
+    pub struct OtpauthBuildRequest {
+        issuer: Option<String>,
+        account: String,
+        secret: Base32,
+        params: Params,
+    }
 }
 
 /// `otpauth.build`: an otpauth URI from its fields.
-pub fn otpauth_build(req: &Request) -> Result<Response> {
+pub fn otpauth_build(req: OtpauthBuildRequest) -> Result<UriResponse> {
     let uri = KeyUri {
-        issuer: req.opt_str("issuer")?.map(String::from),
-        account: String::from(req.str("account")?),
-        secret: req.b32("secret")?,
-        params: req.totp_params()?,
+        issuer: req.issuer,
+        account: req.account,
+        secret: req.secret.0.to_vec(),
+        params: req.params,
     }
     .to_uri()?;
-    Ok(fields([("uri", Value::from(uri))]))
+    Ok(UriResponse { uri })
 }

@@ -1,163 +1,110 @@
 //! `webmail.proof` and `webmail.verify`: the proof the webmail plugin sends with its IMAP
-//! login so that the Dovecot passdb lets the main password through for a 2FA user.
-//!
-//! Only a running plugin holds the shared secret, so a webmail whose plugin is not loaded
-//! (a typo in `plugins`, an upgrade in progress) and any other program logging in from the
-//! webmail host or a trusted network has no proof: for a 2FA user its main password is
-//! refused. The proof is `1.<time>.<hex HMAC-SHA256(secret, "mail2fa/v1 webmail-imap" LF
-//! user LF time)>`, where `user` is the canonical user name (`user.canonical`) and `time`
-//! Unix seconds; it is valid for `max_age` seconds either side of `time` (default 60). The
-//! Dovecot passdb (plugins-php/mail2fa/dovecot/mail2fa-passdb.lua) checks the same bytes
-//! with OpenSSL's HMAC (Debian lua-luaossl).
+//! login so that the Dovecot passdb lets the main password through for a 2FA user
+//! ([`crate::webmail`] has the rules).
 
 use alloc::string::String;
-use hmac::{Hmac, KeyInit, Mac};
-use serde_json::Value;
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
 
-use super::{fields, Request, Response};
-use crate::error::{Error, ErrorCode, Result};
+use super::fields::{request, response, Field, Secret};
+use super::Request;
+use crate::error::Result;
+use crate::webmail::{self, ProofReason, DEFAULT_MAX_AGE};
 
-/// Shortest secret accepted, in bytes (a random 32-character string or longer).
-pub const MIN_SECRET_BYTES: usize = 32;
-/// Longest secret accepted, in bytes.
-const MAX_SECRET_BYTES: usize = 1024;
-/// Default and largest `max_age`, in seconds.
-const DEFAULT_MAX_AGE: u64 = 60;
-const MAX_MAX_AGE: u64 = 3600;
-/// Longest proof text accepted by `webmail.verify`.
-const MAX_PROOF_LEN: usize = 128;
+/// `user` of a webmail proof: the canonical name (1 to 512 bytes), no control characters.
+pub struct ProofUser(String);
 
-fn secret<'a>(req: &Request<'a>) -> Result<&'a [u8]> {
-    let s = req.str("secret")?.as_bytes();
-    if s.len() < MIN_SECRET_BYTES || s.len() > MAX_SECRET_BYTES {
-        return Err(Error::new(
-            ErrorCode::InvalidField,
-            alloc::format!("secret must be {MIN_SECRET_BYTES} to {MAX_SECRET_BYTES} bytes"),
-        ));
+impl Field for ProofUser {
+    const OPTIONAL: bool = false;
+    fn read(req: &Request, _: &'static str) -> Result<Self> {
+        let user = req.user()?;
+        webmail::check_user(user)?;
+        Ok(ProofUser(String::from(user)))
     }
-    Ok(s)
 }
 
-/// A canonical user name holds no control character (so LF separates fields safely).
-fn user<'a>(req: &Request<'a>) -> Result<&'a str> {
-    let user = req.user()?;
-    if user.chars().any(char::is_control) {
-        return Err(Error::new(
-            ErrorCode::InvalidField,
-            "user must hold no control characters",
-        ));
+/// `secret`: the secret shared with the Dovecot passdb.
+pub struct SharedSecret(Secret);
+
+impl Field for SharedSecret {
+    const OPTIONAL: bool = false;
+    fn read(req: &Request, name: &'static str) -> Result<Self> {
+        let secret = Secret::read(req, name)?;
+        webmail::check_secret(secret.as_str().as_bytes())?;
+        Ok(SharedSecret(secret))
     }
-    Ok(user)
 }
 
-fn mac(secret: &[u8], user: &str, time: u64) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
-        .unwrap_or_else(|_| <Hmac<Sha256> as KeyInit>::new(&Default::default()));
-    mac.update(b"mail2fa/v1 webmail-imap\n");
-    mac.update(user.as_bytes());
-    mac.update(b"\n");
-    mac.update(alloc::format!("{time}").as_bytes());
-    mac.finalize().into_bytes().into()
+impl SharedSecret {
+    fn bytes(&self) -> &[u8] {
+        self.0.as_str().as_bytes()
+    }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| alloc::format!("{b:02x}")).collect()
+/// `max_age`: seconds either side of now a proof is valid (default 60, at most 3600).
+pub struct MaxAge(u64);
+
+impl Field for MaxAge {
+    const OPTIONAL: bool = true;
+    fn read(req: &Request, name: &'static str) -> Result<Self> {
+        let max_age = req.opt_u64(name)?.unwrap_or(DEFAULT_MAX_AGE);
+        webmail::check_max_age(max_age)?;
+        Ok(MaxAge(max_age))
+    }
+}
+
+request! {
+    /// `webmail.proof`.
+    pub struct ProofRequest {
+        user: ProofUser,
+        secret: SharedSecret,
+        time: u64,
+    }
+}
+
+response! {
+    /// `webmail.proof`.
+    pub struct ProofResponse {
+        proof: String,
+    }
 }
 
 /// `webmail.proof` `{user, secret, time}` → `{proof}`.
-pub fn proof(req: &Request) -> Result<Response> {
-    let (user, secret, time) = (user(req)?, secret(req)?, req.time()?);
-    let proof = alloc::format!("1.{time}.{}", hex(&mac(secret, user, time)));
-    Ok(fields([("proof", Value::from(proof))]))
+pub fn proof(req: ProofRequest) -> Result<ProofResponse> {
+    Ok(ProofResponse {
+        proof: webmail::prove(req.secret.bytes(), &req.user.0, req.time),
+    })
+}
+
+request! {
+    /// `webmail.verify`.
+    pub struct VerifyRequest {
+        user: ProofUser,
+        secret: SharedSecret,
+        time: u64,
+        max_age: MaxAge,
+        proof: String,
+    }
+}
+
+response! {
+    /// `webmail.verify`.
+    pub struct VerifyResponse {
+        valid: bool,
+        reason: Option<ProofReason>,
+    }
 }
 
 /// `webmail.verify` `{user, secret, proof, time, max_age?}` → `{valid, reason}`, reason
 /// `null`, `"malformed"`, `"expired"` (outside `max_age` either side) or `"wrong"`.
-pub fn verify(req: &Request) -> Result<Response> {
-    let (user, secret, now) = (user(req)?, secret(req)?, req.time()?);
-    let max_age = req.opt_u64("max_age")?.unwrap_or(DEFAULT_MAX_AGE);
-    if max_age > MAX_MAX_AGE {
-        return Err(Error::new(
-            ErrorCode::InvalidField,
-            alloc::format!("max_age must be at most {MAX_MAX_AGE}"),
-        ));
-    }
-    let reason = match parse(req.str("proof")?) {
-        None => Some("malformed"),
-        Some((time, _)) if time.abs_diff(now) > max_age => Some("expired"),
-        Some((time, tag)) => {
-            let ok: bool = mac(secret, user, time).ct_eq(&tag).into();
-            (!ok).then_some("wrong")
-        }
-    };
-    Ok(fields([
-        ("valid", Value::from(reason.is_none())),
-        ("reason", reason.map_or(Value::Null, Value::from)),
-    ]))
-}
-
-/// `1.<decimal time, no leading zero>.<64 lower-case hex digits>`.
-fn parse(proof: &str) -> Option<(u64, [u8; 32])> {
-    if proof.len() > MAX_PROOF_LEN {
-        return None;
-    }
-    let mut parts = proof.split('.');
-    let (version, time, tag) = (parts.next()?, parts.next()?, parts.next()?);
-    if version != "1" || parts.next().is_some() {
-        return None;
-    }
-    let digits_ok = !time.is_empty()
-        && time.len() <= 19
-        && time.bytes().all(|b| b.is_ascii_digit())
-        && (time == "0" || !time.starts_with('0'));
-    if !digits_ok || tag.len() != 64 {
-        return None;
-    }
-    let time: u64 = time.parse().ok()?;
-    let mut out = [0u8; 32];
-    for (i, pair) in tag.as_bytes().chunks(2).enumerate() {
-        let nibble = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        };
-        out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-    }
-    Some((time, out))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn proof_matches_an_independent_hmac() {
-        // Python: hmac.new(b"s"*32, b"mail2fa/v1 webmail-imap\nalice\n1700000000", "sha256")
-        let m = mac(&[b's'; 32], "alice", 1_700_000_000);
-        assert_eq!(
-            hex(&m),
-            "0b64f88d22241cc4a782d48f3b70ca4c70b07374fcb131e16c9dbaa26feaf1a1"
-        );
-    }
-
-    #[test]
-    fn parse_refuses_every_other_shape() {
-        let good = alloc::format!("1.5.{}", "ab".repeat(32));
-        assert!(parse(&good).is_some());
-        for bad in [
-            "",
-            "1.5",
-            "2.5.00",
-            &alloc::format!("1.05.{}", "ab".repeat(32)),
-            &alloc::format!("1.5.{}", "AB".repeat(32)),
-            &alloc::format!("1.5.{}", "ab".repeat(31)),
-            &alloc::format!("1.5.{}.x", "ab".repeat(32)),
-            &alloc::format!("1.-5.{}", "ab".repeat(32)),
-            &alloc::format!("1.99999999999999999999.{}", "ab".repeat(32)),
-        ] {
-            assert!(parse(bad).is_none(), "{bad}");
-        }
-    }
+pub fn verify(req: VerifyRequest) -> Result<VerifyResponse> {
+    let reason = webmail::verify(
+        req.secret.bytes(),
+        &req.user.0,
+        &req.proof,
+        req.time,
+        req.max_age.0,
+    );
+    Ok(VerifyResponse {
+        valid: reason.is_none(),
+        reason,
+    })
 }
