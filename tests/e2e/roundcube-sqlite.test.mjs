@@ -740,6 +740,38 @@ test('a record that does not decrypt keeps the user locked (fail closed) and the
   assert.ok(!log.includes(dave.secret), 'no secret in the log');
 });
 
+test('a lost compare-and-set race (every try loses: conflict) is a logged "try again", changes nothing, and the next try works', async () => {
+  const phone = frank.phone;
+  const signedIn = await loginWithCode(env, 'frank', await phone.next());
+  assert.equal(signedIn.outcome, 'inbox');
+  const stored = row(env, 'frank');
+  // Another node wins every race: the database silently skips each UPDATE of frank's row, so
+  // every compare-and-set of the Service loses (8 tries) and it ends with `conflict`.
+  sql(env, "CREATE TRIGGER e2e_always_lose BEFORE UPDATE ON mail2fa_users WHEN OLD.username = 'frank' BEGIN SELECT RAISE(IGNORE); END");
+  let pending;
+  try {
+    const { page } = signedIn.b;
+    await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+    await page.fill('#mail2fa-regen-code', phone.wrong());
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Create new backup codes' }).click()]);
+    assert.match(await page.locator('#mail2fa-message').textContent(), /at the same moment\. Please try again/, 'settings: "try again"');
+    pending = await browser();
+    assert.equal(await login(pending.page, env, 'frank'), 'second-factor');
+    assert.equal(await submitCode(pending.page, phone.wrong()), 'second-factor');
+    assert.match(await errorText(pending.page), /at the same moment\. Please try again/, 'login: "try again", not "unavailable"');
+    assert.equal(await pending.page.locator('#mail2fa-code').count(), 1, 'the form stays: the user may send the next code');
+  } finally {
+    sql(env, 'DROP TRIGGER e2e_always_lose');
+  }
+  assert.deepEqual(row(env, 'frank'), stored, 'nothing was written (no count, no half-write)');
+  const log = readFileSync(join(env.DIR, 'logs/roundcube/errors.log'), 'utf8');
+  assert.match(log, /settings change backup-regenerate for frank failed: conflict/);
+  assert.match(log, /second factor of frank not checked: conflict/);
+  assert.equal(await submitCode(pending.page, await phone.next()), 'inbox', 'once the race is over the right code logs in');
+  await pending.close();
+  await signedIn.b.close();
+});
+
 test('fail-log lines for fail2ban: user and client IP, never a code', async () => {
   const log = readFileSync(join(env.DIR, 'logs/roundcube/mail2fa.log'), 'utf8');
   assert.match(log, /second factor wrong for alice from 127\.0\.0\.1/);
