@@ -9,6 +9,10 @@
 //   * plugins-php/mail2fa/lib/Core.php       one helper per op, passing every required
 //                                             field and only declared ones.
 // (plugins-js/index.d.ts is copied from the same types by plugins-js/scripts/sync-types.mjs.)
+// The core's own request/response structs are held to the same types from the Rust side:
+// crates/mail2fa-core/tests/contract.rs (`make test-rust`) compares each op's struct fields
+// (mail2fa_core::api::contract()) with these interfaces, so the chain struct -> typed.rs ->
+// docs, vectors, Core.php has no unchecked link.
 //
 //   node scripts/check-contract.mjs      exit 1 and list every difference
 import { readFileSync, readdirSync } from 'node:fs';

@@ -1,7 +1,9 @@
 //! Property tests for the invariants of the factors: a backup code never verifies twice,
 //! the limiter never checks more than N wrong factors between locks and none during a
 //! lock, a revoked device or app password never verifies again, no security change goes
-//! through without a valid fresh factor, and an admin reset never repeats a `rev`.
+//! through without a valid fresh factor, an admin reset never repeats a `rev`, and every
+//! typed op answers any mix of field values with exactly its response struct's fields or
+//! a structured error.
 
 use mail2fa_core::api::handle;
 use mail2fa_core::app_password;
@@ -372,5 +374,46 @@ proptest! {
         }
         let fresh = handle(&json!({"op": "record.reset", "time": time}));
         prop_assert_eq!(&fresh["record"]["rev"], &json!(1));
+    }
+
+    /// The typed op layer: whatever the fields hold (absent, null, wrong types, plausible
+    /// values), an op either answers with exactly its response struct's fields or with a
+    /// structured error naming a code; it never panics and never invents a field.
+    #[test]
+    fn typed_ops_answer_with_their_struct_or_an_error(
+        op_index in 0usize..64,
+        picks in proptest::collection::vec((0usize..64, 0usize..16), 0..24),
+    ) {
+        let contract = mail2fa_core::api::contract();
+        let op = &contract[op_index % contract.len()];
+        let keys = json!([{"id": "k1", "key": "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="}]);
+        let record = handle(&json!({"op": "record.new", "time": 5}))["record"].clone();
+        let values = [
+            json!(null), json!(7), json!(-1), json!("x"), json!(""), json!([]), json!({}), json!(true),
+            json!("alice@example.com"), keys, record, json!(1_700_000_000u64),
+            json!("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="),
+            json!("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"), json!({"method": "totp", "code": "123456"}),
+            json!({"argon2": {"m": 8, "t": 1, "p": 1}}),
+        ];
+        let mut request = serde_json::Map::new();
+        request.insert("op".into(), json!(op.op));
+        for (field, value) in picks {
+            let (name, _) = op.request[field % op.request.len().max(1)..].first().copied()
+                .unwrap_or(("unused", true));
+            request.insert(name.into(), values[value % values.len()].clone());
+        }
+        let response = handle(&serde_json::Value::Object(request));
+        let fields = response.as_object().unwrap();
+        if response["ok"] == true {
+            let mut got: Vec<&str> = fields.keys().map(String::as_str).filter(|k| *k != "ok").collect();
+            let mut want: Vec<&str> = op.response.to_vec();
+            got.sort_unstable();
+            want.sort_unstable();
+            prop_assert_eq!(got, want, "{}", op.op);
+        } else {
+            prop_assert_eq!(response["ok"].clone(), json!(false));
+            prop_assert!(response["error"]["code"].as_str().is_some_and(|c| !c.is_empty()));
+            prop_assert!(response["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
     }
 }

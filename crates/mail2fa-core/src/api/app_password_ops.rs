@@ -4,7 +4,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::fields::{request, response, FreshOut, Proof, Secret, User, Window};
+use super::fields::{
+    request, response, Allowing, AppPasswordsAllowed, Deferred, FreshOut, Label, Proof, Secret,
+    User, Window,
+};
 use super::fresh;
 use super::revoke::{
     revoke_where, RecordTimeRequest, RevokeAllResponse, RevokeRequest, RevokeResponse,
@@ -12,8 +15,7 @@ use super::revoke::{
 use crate::app_password::{self, Projected, Verified};
 use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
-use crate::label;
-use crate::policy::{Method, Policy};
+use crate::policy::Policy;
 use crate::reason::Reason;
 use crate::record::{Record, State};
 use crate::seal::Keyring;
@@ -24,12 +26,13 @@ request! {
         user: User,
         time: u64,
         keys: Keyring,
-        policy: Policy,
-        label: String,
+        policy: Allowing<AppPasswordsAllowed>,
+        label: Label,
         entropy: EntropyStream,
         record: Option<Record>,
-        proof: Proof,
-        window: Window,
+        /// Read after the record's checks.
+        proof: Deferred<Proof>,
+        window: Deferred<Window>,
     }
 }
 
@@ -61,8 +64,6 @@ pub fn create(req: CreateRequest) -> Result<CreateResponse> {
         proof,
         window,
     } = req;
-    policy.require(Method::AppPassword)?;
-    let label = label::check(&label, "label", label::MAX_LABEL_CHARS)?;
     let mut record = record.unwrap_or_else(|| Record::new(time));
     if record.totp.is_none() {
         return Err(Error::new(
@@ -71,6 +72,7 @@ pub fn create(req: CreateRequest) -> Result<CreateResponse> {
         ));
     }
     app_password::check_room(&record.app_passwords, policy.max_app_passwords)?;
+    let (proof, window) = (proof.get()?, window.get()?);
     let fresh = fresh::check(&mut record, &keys, &user, &proof, window, time, &policy)?;
     let mut response = CreateResponse {
         password: None,
@@ -83,7 +85,7 @@ pub fn create(req: CreateRequest) -> Result<CreateResponse> {
         let record = &mut response.record;
         let (entry, password) = app_password::create(
             &record.app_passwords,
-            label,
+            label.0,
             &policy.argon2,
             time,
             &mut entropy,

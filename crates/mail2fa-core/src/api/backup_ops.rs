@@ -3,13 +3,15 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::fields::{request, response, FreshOut, Proof, Secret, User, Window};
+use super::fields::{
+    request, response, Allowing, BackupCodesAllowed, Deferred, FreshOut, Proof, Secret, User,
+    Window,
+};
 use super::fresh;
 use crate::backup::BackupCodes;
 use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
 use crate::login::{check_backup, guarded, Guarded};
-use crate::policy::{Method, Policy};
 use crate::reason::Reason;
 use crate::record::Record;
 use crate::seal::Keyring;
@@ -20,12 +22,13 @@ request! {
         user: User,
         time: u64,
         keys: Keyring,
-        policy: Policy,
+        policy: Allowing<BackupCodesAllowed>,
         entropy: EntropyStream,
         record: Record,
-        count: Option<u64>,
-        proof: Proof,
-        window: Window,
+        /// Read after the record's checks.
+        count: Deferred<Option<u64>>,
+        proof: Deferred<Proof>,
+        window: Deferred<Window>,
     }
 }
 
@@ -55,7 +58,6 @@ pub fn generate(req: GenerateRequest) -> Result<GenerateResponse> {
         proof,
         window,
     } = req;
-    policy.require(Method::BackupCode)?;
     fresh::open_unless_proved(&record, &keys, &user, &proof)?;
     if record.totp.is_none() {
         return Err(Error::new(
@@ -63,11 +65,12 @@ pub fn generate(req: GenerateRequest) -> Result<GenerateResponse> {
             "backup codes need TOTP enabled",
         ));
     }
-    let count = match count {
+    let count = match count.get()? {
         None => policy.backup_count,
         Some(n @ 1..=20) => n as usize,
         Some(_) => return Err(Error::new(ErrorCode::InvalidField, "count must be 1 to 20")),
     };
+    let (proof, window) = (proof.get()?, window.get()?);
     let fresh = fresh::check(&mut record, &keys, &user, &proof, window, time, &policy)?;
     let codes = if fresh.accepted {
         let (set, codes) = BackupCodes::generate(&keys, &user, count, time, &mut entropy);
@@ -91,7 +94,7 @@ request! {
         user: User,
         time: u64,
         keys: Keyring,
-        policy: Policy,
+        policy: Allowing<BackupCodesAllowed>,
         code: Secret,
         record: Record,
     }
@@ -119,7 +122,6 @@ pub fn verify(req: VerifyRequest) -> Result<VerifyResponse> {
         code,
         mut record,
     } = req;
-    policy.require(Method::BackupCode)?;
     record.check_opens(&keys, &user)?;
     let outcome = guarded(&mut record, time, &policy.limiter, |r| {
         check_backup(r, &keys, &user, code.as_str(), time)

@@ -4,7 +4,9 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::fields::{request, response, FreshOut, Proof, User, Window};
+use super::fields::{
+    request, response, Allowing, Deferred, DevicesAllowed, FreshOut, Proof, User, Window,
+};
 use super::fresh;
 use super::revoke::{
     revoke_where, RevokeAllRequest, RevokeAllResponse, RevokeRequest, RevokeResponse,
@@ -12,7 +14,6 @@ use super::revoke::{
 use crate::device;
 use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
-use crate::policy::{Method, Policy};
 use crate::record::Record;
 use crate::seal::Keyring;
 
@@ -22,12 +23,13 @@ request! {
         user: User,
         time: u64,
         keys: Keyring,
-        policy: Policy,
+        policy: Allowing<DevicesAllowed>,
         entropy: EntropyStream,
         user_agent: Option<String>,
         record: Record,
-        proof: Proof,
-        window: Window,
+        /// Read after the record's checks.
+        proof: Deferred<Proof>,
+        window: Deferred<Window>,
     }
 }
 
@@ -58,14 +60,13 @@ pub fn trust(req: TrustRequest) -> Result<TrustResponse> {
         proof,
         window,
     } = req;
-    policy.require(Method::TrustedDevice)?;
-    device::check_enabled(&policy)?;
     if record.totp.is_none() {
         return Err(Error::new(
             ErrorCode::NotEnabled,
             "trusting a device needs an enabled second factor",
         ));
     }
+    let (proof, window) = (proof.get()?, window.get()?);
     let fresh = fresh::check(&mut record, &keys, &user, &proof, window, time, &policy)?;
     let issued = fresh.accepted.then(|| {
         // No touch: the accepted proof bumped `rev` for this op already.

@@ -199,6 +199,11 @@ impl<T> Deferred<T> {
     pub fn get(self) -> Result<T> {
         self.0
     }
+
+    /// The value, if it was read without an error.
+    pub fn peek(&self) -> Option<&T> {
+        self.0.as_ref().ok()
+    }
 }
 
 impl<T: Field> Field for Deferred<T> {
@@ -392,5 +397,70 @@ impl Field for TotpSecret {
         let secret = Zeroizing::new(req.b32(name)?);
         crate::totp::check_secret_len(&secret, crate::totp::MIN_IMPORTED_SECRET_BYTES)?;
         Ok(TotpSecret(secret))
+    }
+}
+
+/// A rule of the site policy an op needs before anything else (its method allowed, the
+/// feature on), checked as soon as `policy` is read.
+pub(crate) trait Gate {
+    /// Refuses what the policy does not allow.
+    fn check(policy: &Policy) -> Result<()>;
+}
+
+/// `policy` for an op the policy must allow ([`Gate`]).
+pub struct Allowing<G>(pub Policy, core::marker::PhantomData<G>);
+
+impl<G> core::ops::Deref for Allowing<G> {
+    type Target = Policy;
+    fn deref(&self) -> &Policy {
+        &self.0
+    }
+}
+
+impl<G: Gate> Field for Allowing<G> {
+    const OPTIONAL: bool = true;
+    fn read(req: &Request, name: &'static str) -> Result<Self> {
+        let policy = Policy::read(req, name)?;
+        G::check(&policy)?;
+        Ok(Allowing(policy, core::marker::PhantomData))
+    }
+}
+
+/// Ops on backup codes: the policy allows `backup_code`.
+pub enum BackupCodesAllowed {}
+
+impl Gate for BackupCodesAllowed {
+    fn check(policy: &Policy) -> Result<()> {
+        policy.require(crate::policy::Method::BackupCode)
+    }
+}
+
+/// Ops on app passwords: the policy allows `app_password`.
+pub enum AppPasswordsAllowed {}
+
+impl Gate for AppPasswordsAllowed {
+    fn check(policy: &Policy) -> Result<()> {
+        policy.require(crate::policy::Method::AppPassword)
+    }
+}
+
+/// Trusting a device: the policy allows `trusted_device` and keeps devices for some days.
+pub enum DevicesAllowed {}
+
+impl Gate for DevicesAllowed {
+    fn check(policy: &Policy) -> Result<()> {
+        policy.require(crate::policy::Method::TrustedDevice)?;
+        crate::device::check_enabled(policy)
+    }
+}
+
+/// `label` of an app password: 1 to 64 characters, no control or invisible formatting
+/// characters ([`crate::label::check`]).
+pub struct Label(pub String);
+
+impl Field for Label {
+    const OPTIONAL: bool = false;
+    fn read(req: &Request, name: &'static str) -> Result<Self> {
+        crate::label::check(req.str(name)?, name, crate::label::MAX_LABEL_CHARS).map(Label)
     }
 }

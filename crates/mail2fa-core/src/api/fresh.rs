@@ -4,7 +4,7 @@
 //! `app_password.create`, `device.trust`); the `proof` field is [`Proof`] and the `fresh`
 //! object of the response [`FreshOut`](super::fields::FreshOut).
 
-use super::fields::{Proof, Window};
+use super::fields::{Deferred, Proof, Window};
 use crate::error::Result;
 use crate::login::{fresh_factor, Fresh};
 use crate::policy::Policy;
@@ -33,16 +33,16 @@ pub(crate) fn check(
 }
 
 /// For an op that must refuse a record that does not open before it changes anything:
-/// with a proof, [`check`] opens every sealed value (once, decrypting the TOTP secret a
-/// single time for the check as well); without one, they are opened here.
+/// with a well-formed proof, [`check`] opens every sealed value (once, decrypting the
+/// TOTP secret a single time for the check as well); without one, they are opened here.
 pub(crate) fn open_unless_proved(
     record: &Record,
     keyring: &Keyring,
     user: &str,
-    proof: &Proof,
+    proof: &Deferred<Proof>,
 ) -> Result<()> {
-    match proof.0 {
-        Some(_) => Ok(()),
-        None => record.check_opens(keyring, user),
+    match proof.peek() {
+        Some(Proof(Some(_))) => Ok(()),
+        _ => record.check_opens(keyring, user),
     }
 }

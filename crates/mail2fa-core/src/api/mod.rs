@@ -2,8 +2,12 @@
 //!
 //! Every host face (the raw C ABI, the typed wasm-bindgen API, native tests) calls
 //! [`handle`] or [`handle_bytes`], so they agree by construction. Each op is a function
-//! from a [`Request`] to the fields of a successful response; any [`Error`] becomes
-//! `{"ok": false, "error": {"code", "message"}}`. See `docs/ops.md`.
+//! from its request struct to its response struct (`fields.rs`: the shared field rules,
+//! and how a struct is read from a [`Request`] and written as the response's fields): it
+//! parses, calls the domain modules, and answers. Any [`Error`] becomes
+//! `{"ok": false, "error": {"code", "message"}}`. [`contract`] lists every op's fields
+//! from its structs. See `docs/ops.md`. (`login.decide` is still written over [`Request`]
+//! directly.)
 
 mod app_password_ops;
 mod backup_ops;

@@ -93,13 +93,11 @@ pub fn enroll(req: EnrollRequest) -> Result<EnrollResponse> {
         window,
     } = req;
     let mut record = record.unwrap_or_else(|| Record::new(time));
-    let replacing = match record.totp {
-        Some(_) => Some((proof.get()?, window.get()?)),
-        None => None,
-    };
-    match &replacing {
-        Some((proof, _)) => fresh::open_unless_proved(&record, &keys, &user, proof)?,
-        None => record.check_opens(&keys, &user)?,
+    let replacing = record.totp.is_some();
+    if replacing {
+        fresh::open_unless_proved(&record, &keys, &user, &proof)?;
+    } else {
+        record.check_opens(&keys, &user)?;
     }
     let secret: [u8; NEW_SECRET_BYTES] = entropy.array();
     let key = KeyUri {
@@ -109,7 +107,8 @@ pub fn enroll(req: EnrollRequest) -> Result<EnrollResponse> {
         params,
     };
     let uri = key.to_uri()?;
-    let fresh = if let Some((proof, window)) = replacing {
+    let fresh = if replacing {
+        let (proof, window) = (proof.get()?, window.get()?);
         let fresh = fresh::check(&mut record, &keys, &user, &proof, window, time, &policy)?;
         if !fresh.accepted {
             return Ok(EnrollResponse {
@@ -396,7 +395,8 @@ request! {
         entropy: EntropyStream,
         uri: KeyUri,
         record: Option<Record>,
-        replace: bool,
+        /// Read only when the user has an enabled factor.
+        replace: Deferred<bool>,
     }
 }
 
@@ -425,7 +425,9 @@ pub fn import(req: ImportRequest) -> Result<ImportResponse> {
         replace,
     } = req;
     let mut record = record.unwrap_or_else(|| Record::new(time));
-    record.check_import(replace)?;
+    if record.totp.is_some() {
+        record.check_import(replace.get()?)?;
+    }
     let factor = TotpFactor::seal_new(
         &keys,
         &user,
