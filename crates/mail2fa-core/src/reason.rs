@@ -65,7 +65,19 @@ impl Reason {
 
     /// The reason named `name`, if any.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == name)
+        Some(match name {
+            "wrong_code" => Reason::WrongCode,
+            "replayed" => Reason::Replayed,
+            "malformed" => Reason::Malformed,
+            "locked" => Reason::Locked,
+            "method_not_allowed" => Reason::MethodNotAllowed,
+            "not_enabled" => Reason::NotEnabled,
+            "wrong_password" => Reason::WrongPassword,
+            "device_expired" => Reason::DeviceExpired,
+            "device_unknown" => Reason::DeviceUnknown,
+            "device_malformed" => Reason::DeviceMalformed,
+            _ => return None,
+        })
     }
 
     /// A reason as the login module reports it (a name from the closed set above; a

@@ -474,17 +474,7 @@ impl Record {
         keyring: &Keyring,
         user: &str,
     ) -> Result<Option<Zeroizing<Vec<u8>>>> {
-        let enabled = match &self.totp {
-            Some(factor) => Some(factor.open_secret(keyring, user)?),
-            None => None,
-        };
-        if let Some(pending) = &self.pending_totp {
-            pending.open_secret(keyring, user)?;
-        }
-        if let Some(codes) = &self.backup_codes {
-            codes.open_key(keyring, user)?;
-        }
-        Ok(enabled)
+        self.open_all(keyring, user).map(|opened| opened.totp)
     }
 
     /// Opens every sealed value as [`Record::check_opens`] does and hands back both

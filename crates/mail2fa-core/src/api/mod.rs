@@ -40,13 +40,6 @@ pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 pub type Response = Map<String, Value>;
 type Op = fn(&Request) -> Result<Response>;
 
-/// One op: its name, how it runs, and (a typed op) its contract.
-struct Entry {
-    name: &'static str,
-    run: Op,
-    contract: Option<fn() -> OpContract>,
-}
-
 /// The request and response fields of a typed op, read from its structs.
 #[derive(Debug, Clone)]
 pub struct OpContract {
@@ -58,26 +51,28 @@ pub struct OpContract {
     pub response: &'static [&'static str],
 }
 
-/// An op written as `fn(RequestStruct) -> Result<ResponseStruct>`.
-macro_rules! typed {
-    ($name:literal, $f:path) => {
-        Entry {
-            name: $name,
-            run: |req| run_typed(req, $f),
-            contract: Some(|| contract_of($name, $f)),
-        }
-    };
-}
+/// The op table: `typed` ops are `fn(RequestStruct) -> Result<ResponseStruct>`,
+/// `untyped` ones are still written over [`Request`] (`login.decide`). It makes the
+/// dispatch table [`OPS`] and [`contract`], kept apart so that a module that never asks
+/// for the contract carries none of it.
+macro_rules! op_table {
+    ($($kind:ident $name:literal => $f:path,)*) => {
+        /// Every op, by name. `{"op":"ops"}` lists these names.
+        const OPS: &[(&str, Op)] = &[$(($name, op_table!(@run $kind $f)),)*];
 
-/// An op still written over [`Request`] (the login path: `login.decide`).
-macro_rules! untyped {
-    ($name:literal, $f:path) => {
-        Entry {
-            name: $name,
-            run: $f,
-            contract: None,
+        /// The contract of every typed op, from its request and response structs (ops
+        /// not yet typed are left out: `login.decide`).
+        #[allow(clippy::vec_init_then_push)]
+        pub fn contract() -> Vec<OpContract> {
+            let mut out = Vec::new();
+            $(op_table!(@contract out $kind $name $f);)*
+            out
         }
     };
+    (@run typed $f:path) => { |req| run_typed(req, $f) };
+    (@run untyped $f:path) => { $f };
+    (@contract $out:ident typed $name:literal $f:path) => { $out.push(contract_of($name, $f)) };
+    (@contract $out:ident untyped $name:literal $f:path) => {};
 }
 
 fn run_typed<Q: FromRequest, S: ToResponse>(
@@ -106,55 +101,48 @@ fn contract_of<Q: FromRequest, S: ToResponse>(
     }
 }
 
-/// Every op, by name. `{"op":"ops"}` lists these names.
-const OPS: &[Entry] = &[
-    typed!("ops", list_ops),
-    typed!("version", version),
-    typed!("totp.code", totp_ops::code),
-    typed!("totp.enroll", totp_ops::enroll),
-    typed!("totp.activate", totp_ops::activate),
-    typed!("totp.cancel", totp_ops::cancel),
-    typed!("totp.verify", totp_ops::verify),
-    typed!("totp.disable", totp_ops::disable),
-    typed!("totp.import", totp_ops::import),
-    typed!("totp.export", totp_ops::export),
-    typed!("otpauth.parse", totp_ops::otpauth_parse),
-    typed!("otpauth.build", totp_ops::otpauth_build),
-    typed!("record.new", record_ops::new),
-    typed!("record.status", record_ops::status),
-    typed!("record.seal", record_ops::seal_plain),
-    typed!("record.open", record_ops::open),
-    typed!("record.rotate_key", record_ops::rotate_key),
-    typed!("record.reset", record_ops::reset),
-    typed!("record.projection", app_password_ops::projection),
-    typed!("user.canonical", user_ops::canonical),
-    typed!("qr.svg", qr_ops::svg),
-    untyped!("login.decide", login_ops::decide),
-    typed!("backup.generate", backup_ops::generate),
-    typed!("backup.verify", backup_ops::verify),
-    typed!("backup.status", backup_ops::status),
-    typed!("device.trust", device_ops::trust),
-    typed!("device.list", device_ops::list),
-    typed!("device.revoke", device_ops::revoke),
-    typed!("device.revoke_all", device_ops::revoke_all),
-    typed!("app_password.create", app_password_ops::create),
-    typed!("app_password.list", app_password_ops::list),
-    typed!("app_password.verify", app_password_ops::verify),
-    typed!("app_password.revoke", app_password_ops::revoke),
-    typed!("app_password.revoke_all", app_password_ops::revoke_all),
-    typed!("password.changed", app_password_ops::password_changed),
-    typed!("phc.hash", phc_ops::hash),
-    typed!("phc.verify", phc_ops::verify),
-    typed!("import.gauthenticator", import_ops::gauthenticator),
-    typed!("import.kolab", import_ops::kolab),
-    typed!("webmail.proof", webmail_ops::proof),
-    typed!("webmail.verify", webmail_ops::verify),
-];
-
-/// The contract of every typed op, from its request and response structs (ops not yet
-/// typed are left out: `login.decide`).
-pub fn contract() -> Vec<OpContract> {
-    OPS.iter().filter_map(|e| e.contract.map(|c| c())).collect()
+op_table! {
+    typed "ops" => list_ops,
+    typed "version" => version,
+    typed "totp.code" => totp_ops::code,
+    typed "totp.enroll" => totp_ops::enroll,
+    typed "totp.activate" => totp_ops::activate,
+    typed "totp.cancel" => totp_ops::cancel,
+    typed "totp.verify" => totp_ops::verify,
+    typed "totp.disable" => totp_ops::disable,
+    typed "totp.import" => totp_ops::import,
+    typed "totp.export" => totp_ops::export,
+    typed "otpauth.parse" => totp_ops::otpauth_parse,
+    typed "otpauth.build" => totp_ops::otpauth_build,
+    typed "record.new" => record_ops::new,
+    typed "record.status" => record_ops::status,
+    typed "record.seal" => record_ops::seal_plain,
+    typed "record.open" => record_ops::open,
+    typed "record.rotate_key" => record_ops::rotate_key,
+    typed "record.reset" => record_ops::reset,
+    typed "record.projection" => app_password_ops::projection,
+    typed "user.canonical" => user_ops::canonical,
+    typed "qr.svg" => qr_ops::svg,
+    untyped "login.decide" => login_ops::decide,
+    typed "backup.generate" => backup_ops::generate,
+    typed "backup.verify" => backup_ops::verify,
+    typed "backup.status" => backup_ops::status,
+    typed "device.trust" => device_ops::trust,
+    typed "device.list" => device_ops::list,
+    typed "device.revoke" => device_ops::revoke,
+    typed "device.revoke_all" => device_ops::revoke_all,
+    typed "app_password.create" => app_password_ops::create,
+    typed "app_password.list" => app_password_ops::list,
+    typed "app_password.verify" => app_password_ops::verify,
+    typed "app_password.revoke" => app_password_ops::revoke,
+    typed "app_password.revoke_all" => app_password_ops::revoke_all,
+    typed "password.changed" => app_password_ops::password_changed,
+    typed "phc.hash" => phc_ops::hash,
+    typed "phc.verify" => phc_ops::verify,
+    typed "import.gauthenticator" => import_ops::gauthenticator,
+    typed "import.kolab" => import_ops::kolab,
+    typed "webmail.proof" => webmail_ops::proof,
+    typed "webmail.verify" => webmail_ops::verify,
 }
 
 fields::response! {
@@ -166,7 +154,7 @@ fields::response! {
 
 fn list_ops(_: Empty) -> Result<OpsResponse> {
     Ok(OpsResponse {
-        ops: OPS.iter().map(|e| e.name).collect(),
+        ops: OPS.iter().map(|(name, _)| *name).collect(),
     })
 }
 
@@ -209,13 +197,13 @@ fn dispatch(request: &Value) -> Result<Response> {
 
 fn run(request: &Request) -> Result<Response> {
     let op = request.str("op")?;
-    let entry = OPS.iter().find(|e| e.name == op).ok_or_else(|| {
+    let (_, run) = OPS.iter().find(|(name, _)| *name == op).ok_or_else(|| {
         Error::new(
             ErrorCode::UnknownOp,
             "op names no operation; {\"op\":\"ops\"} lists them",
         )
     })?;
-    (entry.run)(request)
+    run(request)
 }
 
 fn respond(result: Result<Response>) -> Value {
@@ -351,11 +339,10 @@ mod tests {
 
     #[test]
     fn op_names_are_unique() {
-        for (i, entry) in OPS.iter().enumerate() {
+        for (i, (name, _)) in OPS.iter().enumerate() {
             assert!(
-                !OPS[..i].iter().any(|other| other.name == entry.name),
-                "{} twice",
-                entry.name
+                !OPS[..i].iter().any(|(other, _)| other == name),
+                "{name} twice"
             );
         }
     }
