@@ -102,6 +102,7 @@ impl FromRequest for Empty {
 /// A required string (at most 64 KiB).
 impl Field for String {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         req.str(name).map(String::from)
     }
@@ -110,6 +111,7 @@ impl Field for String {
 /// An optional string (absent or null is `None`).
 impl Field for Option<String> {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         Ok(req.opt_str(name)?.map(String::from))
     }
@@ -118,6 +120,7 @@ impl Field for Option<String> {
 /// A required non-negative integer (`time` of every op that changes a record).
 impl Field for u64 {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         req.u64(name)
     }
@@ -126,6 +129,7 @@ impl Field for u64 {
 /// An optional non-negative integer.
 impl Field for Option<u64> {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         req.opt_u64(name)
     }
@@ -134,6 +138,7 @@ impl Field for Option<u64> {
 /// An optional boolean, false when absent (`replace`, …).
 impl Field for bool {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         Ok(req.opt_bool(name)?.unwrap_or(false))
     }
@@ -151,6 +156,7 @@ impl Secret {
 
 impl Field for Secret {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         Ok(Secret(Zeroizing::new(String::from(req.str(name)?))))
     }
@@ -161,6 +167,7 @@ pub struct User(pub String);
 
 impl Field for User {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, _: &'static str) -> Result<Self> {
         req.user().map(String::from).map(User)
     }
@@ -176,6 +183,7 @@ impl core::ops::Deref for User {
 /// `keys`: the site keyring, `[{"id", "key"}]`, the first key sealing.
 impl Field for Keyring {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, _: &'static str) -> Result<Self> {
         req.keyring()
     }
@@ -184,6 +192,7 @@ impl Field for Keyring {
 /// `entropy`: fresh host randomness (base64) keying this call's random stream.
 impl Field for EntropyStream {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, _: &'static str) -> Result<Self> {
         req.rng()
     }
@@ -208,6 +217,7 @@ impl<T> Deferred<T> {
 
 impl<T: Field> Field for Deferred<T> {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         Ok(Deferred(T::read(req, name)))
     }
@@ -216,6 +226,7 @@ impl<T: Field> Field for Deferred<T> {
 /// `record`: a stored record (required).
 impl Field for Record {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, _: &'static str) -> Result<Self> {
         req.record()
     }
@@ -224,6 +235,7 @@ impl Field for Record {
 /// `record` where a user without one starts from a new record (`None`).
 impl Field for Option<Record> {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, _: &'static str) -> Result<Self> {
         req.opt_record()
     }
@@ -232,6 +244,7 @@ impl Field for Option<Record> {
 /// `policy`: the site policy (defaults when absent).
 impl Field for Policy {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, _: &'static str) -> Result<Self> {
         req.policy()
     }
@@ -243,6 +256,7 @@ pub struct Window(pub u64);
 
 impl Field for Window {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, _: &'static str) -> Result<Self> {
         req.window().map(Window)
     }
@@ -251,6 +265,7 @@ impl Field for Window {
 /// `algorithm`, `digits`, `period` with the usual defaults, validated together.
 impl Field for Params {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, _: &'static str) -> Result<Self> {
         req.totp_params()
     }
@@ -264,6 +279,7 @@ pub struct Base32(pub Zeroizing<Vec<u8>>);
 
 impl Field for Base32 {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         req.b32(name).map(Zeroizing::new).map(Base32)
     }
@@ -274,6 +290,7 @@ pub struct Base64(pub Vec<u8>);
 
 impl Field for Base64 {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         req.b64(name).map(Base64)
     }
@@ -285,6 +302,7 @@ pub struct Json(pub Value);
 
 impl Field for Json {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         req.get(name).cloned().map(Json).ok_or_else(|| {
             Error::new(
@@ -298,6 +316,7 @@ impl Field for Json {
 /// An optional field kept as JSON (a nested object read by its own rules).
 impl Field for Option<Value> {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         Ok(req.get(name).cloned())
     }
@@ -318,6 +337,7 @@ impl Proof {
 
 impl Field for Proof {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         let bad = || {
             Error::new(
@@ -341,6 +361,7 @@ impl Field for Proof {
 /// The optional `method` of `totp.disable`: `"totp"` (default) or `"backup_code"`.
 impl Field for ProofMethod {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         match req.opt_str(name)? {
             None => Ok(ProofMethod::Totp),
@@ -382,6 +403,7 @@ impl FreshOut {
 /// An otpauth URI (`uri` of `totp.import`, `otpauth.parse`), parsed and validated.
 impl Field for crate::otpauth::KeyUri {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         crate::otpauth::KeyUri::parse(req.str(name)?)
     }
@@ -393,6 +415,7 @@ pub struct TotpSecret(pub Zeroizing<Vec<u8>>);
 
 impl Field for TotpSecret {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         let secret = Zeroizing::new(req.b32(name)?);
         crate::totp::check_secret_len(&secret, crate::totp::MIN_IMPORTED_SECRET_BYTES)?;
@@ -419,6 +442,7 @@ impl<G> core::ops::Deref for Allowing<G> {
 
 impl<G: Gate> Field for Allowing<G> {
     const OPTIONAL: bool = true;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         let policy = Policy::read(req, name)?;
         G::check(&policy)?;
@@ -460,6 +484,7 @@ pub struct Label(pub String);
 
 impl Field for Label {
     const OPTIONAL: bool = false;
+    #[inline(never)]
     fn read(req: &Request, name: &'static str) -> Result<Self> {
         crate::label::check(req.str(name)?, name, crate::label::MAX_LABEL_CHARS).map(Label)
     }
