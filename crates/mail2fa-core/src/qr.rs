@@ -109,14 +109,20 @@ pub fn to_svg(qr: &QrCode) -> String {
     svg
 }
 
-/// `text` (1 to 2953 bytes of UTF-8) as a QR symbol at `ecc` or better.
-pub fn render(text: &str, ecc: Ecc) -> Result<Symbol> {
+/// The text of a symbol must not be empty.
+pub fn check_text(text: &str) -> Result<()> {
     if text.is_empty() {
         return Err(Error::new(
             ErrorCode::InvalidField,
             "text must not be empty",
         ));
     }
+    Ok(())
+}
+
+/// `text` (1 to 2953 bytes of UTF-8) as a QR symbol at `ecc` or better.
+pub fn render(text: &str, ecc: Ecc) -> Result<Symbol> {
+    check_text(text)?;
     let mut out = vec![0u8; Version::MAX.buffer_len()];
     let mut temp = vec![0u8; Version::MAX.buffer_len()];
     let qr = QrCode::encode_text(

@@ -15,10 +15,22 @@ impl Field for Ecc {
     }
 }
 
+/// `text`: what the symbol holds, not empty.
+pub struct Text(String);
+
+impl Field for Text {
+    const OPTIONAL: bool = false;
+    fn read(req: &Request, name: &'static str) -> Result<Self> {
+        let text = req.str(name)?;
+        qr::check_text(text)?;
+        Ok(Text(String::from(text)))
+    }
+}
+
 request! {
     /// `qr.svg`.
     pub struct SvgRequest {
-        text: String,
+        text: Text,
         ecc: Ecc,
     }
 }
@@ -37,7 +49,7 @@ response! {
 /// `M`, raised when that costs no size) → `svg`, `version` (1–40), `modules` (the
 /// symbol's width in modules, without the quiet zone), `ecc` (the level used).
 pub fn svg(req: SvgRequest) -> Result<SvgResponse> {
-    let symbol = qr::render(&req.text, req.ecc)?;
+    let symbol = qr::render(&req.text.0, req.ecc)?;
     Ok(SvgResponse {
         svg: symbol.svg,
         version: symbol.version,
