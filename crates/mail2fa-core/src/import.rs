@@ -59,6 +59,15 @@ pub enum Skipped {
 }
 
 impl Skipped {
+    /// Every reason.
+    pub const ALL: [Skipped; 5] = [
+        Skipped::HotpUnsupported,
+        Skipped::UnsupportedMethod,
+        Skipped::Inactive,
+        Skipped::Superseded,
+        Skipped::InvalidCode,
+    ];
+
     /// The name hosts see.
     pub const fn as_str(self) -> &'static str {
         match self {

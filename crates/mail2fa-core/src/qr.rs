@@ -26,6 +26,9 @@ pub enum Ecc {
 }
 
 impl Ecc {
+    /// Every level.
+    pub const ALL: [Ecc; 4] = [Ecc::L, Ecc::M, Ecc::Q, Ecc::H];
+
     /// The level named `L`, `M`, `Q` or `H`.
     pub fn parse(name: &str) -> Result<Self> {
         Ok(match name {

@@ -41,6 +41,9 @@ pub enum State {
 }
 
 impl State {
+    /// Every state.
+    pub const ALL: [State; 3] = [State::Disabled, State::Pending, State::Enabled];
+
     /// `disabled`, `pending` or `enabled`.
     pub const fn as_str(self) -> &'static str {
         match self {

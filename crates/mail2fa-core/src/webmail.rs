@@ -41,6 +41,15 @@ pub enum ProofReason {
     Wrong,
 }
 
+impl ProofReason {
+    /// Every reason.
+    pub const ALL: [ProofReason; 3] = [
+        ProofReason::Malformed,
+        ProofReason::Expired,
+        ProofReason::Wrong,
+    ];
+}
+
 /// The shared secret: `MIN_SECRET_BYTES` to `MAX_SECRET_BYTES` bytes.
 pub fn check_secret(secret: &[u8]) -> Result<()> {
     if secret.len() < MIN_SECRET_BYTES || secret.len() > MAX_SECRET_BYTES {

@@ -233,3 +233,64 @@ fn responses_carry_exactly_the_struct_fields() {
         assert_eq!(listed(request), of(&op), "{op}");
     }
 }
+
+/// The enums the responses carry (reasons, states, levels) are spelt as the TypeScript
+/// unions say, and every variant is in its union.
+#[test]
+fn response_enums_match_their_typescript_unions() {
+    fn names<T: serde::Serialize>(all: &[T]) -> Vec<String> {
+        all.iter()
+            .map(|v| {
+                serde_json::to_value(v)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+    let line = |start: &str| -> &str {
+        TYPED_RS
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("typed.rs has no line {start}"))
+    };
+    let checks: [(&str, Vec<String>); 4] = [
+        (
+            "export interface NotImported ",
+            names(&mail2fa_core::import::Skipped::ALL),
+        ),
+        (
+            "export interface WebmailVerifyResponse ",
+            names(&mail2fa_core::webmail::ProofReason::ALL),
+        ),
+        (
+            "export interface QrSvgResponse ",
+            names(&mail2fa_core::qr::Ecc::ALL),
+        ),
+        (
+            "export type State ",
+            names(&mail2fa_core::record::State::ALL),
+        ),
+    ];
+    for (start, variants) in checks {
+        for name in variants {
+            assert!(
+                line(start).contains(&format!("\"{name}\"")),
+                "{name} is not in typed.rs {start}"
+            );
+        }
+    }
+    // A refusal reason is in one of the unions the responses declare.
+    let ts_reasons: String = ["export type RejectReason ", "export type LoginReason "]
+        .iter()
+        .map(|s| line(s))
+        .chain([line("export interface AppPasswordVerifyResponse ")])
+        .collect();
+    for name in names(&mail2fa_core::reason::Reason::ALL) {
+        assert!(
+            ts_reasons.contains(&format!("\"{name}\"")),
+            "reason {name} is in no TypeScript union"
+        );
+    }
+}
