@@ -6,12 +6,15 @@ use Mail2fa\Core;
 use Mail2fa\MemoryStorage;
 use Mail2fa\Service;
 use Mail2fa\Storage;
+use Mail2fa\TextStorage;
 
 /**
  * Runs one host-level scenario (tests/scenarios/*.json, format in its README.md) against
  * Mail2fa\Service and returns its transcript: every result and every compare-and-set with the
  * record as stored. The PHP twin of tests/scenarios/run.mjs (the JS runner that recorded
  * expected/<name>.json): same entropy stream, same clock, same storage log, same transcript.
+ * With `$text` the storage offers the stored JSON text (TextStorage), so the Service takes
+ * the login check's text path, as JS's runner does with `{text: true}`.
  */
 final class ScenarioRunner
 {
@@ -56,12 +59,13 @@ final class ScenarioRunner
     }
 
     /**
-     * Leaves this host's transcript in build/scenarios/php/<name>.json, laid out like the JS
-     * runner's build/scenarios/js/<name>.json: equal transcripts are equal files (cmp them).
+     * Leaves this host's transcript in build/scenarios/<host>/<name>.json (`php`, or `php-text`
+     * over a text storage), laid out like the JS runner's build/scenarios/js/<name>.json:
+     * equal transcripts are equal files (cmp them).
      */
-    public static function writeActual(string $name, array $steps): void
+    public static function writeActual(string $name, array $steps, string $host = 'php'): void
     {
-        $dir = TestEnv::root() . '/build/scenarios/php';
+        $dir = TestEnv::root() . '/build/scenarios/' . $host;
         if (!is_dir($dir)) {
             mkdir($dir, 0777, true);
         }
@@ -81,7 +85,8 @@ final class ScenarioRunner
     /** @var list<string> the users a per-user policy callable was called with during a step (README: $per_user) */
     private array $policyCalls = [];
 
-    public function __construct(private readonly Core $core, private readonly array $scenario)
+    public function __construct(private readonly Core $core, private readonly array $scenario,
+        private readonly bool $text = false)
     {
     }
 
@@ -101,7 +106,7 @@ final class ScenarioRunner
     public function run(): array
     {
         $s = $this->scenario;
-        $this->storage = new ScenarioStorage(new MemoryStorage());
+        $this->storage = $this->text ? new TextScenarioStorage(new MemoryStorage()) : new ScenarioStorage(new MemoryStorage());
         $this->clock = $s['start'];
         $perUser = false;
         foreach ($s['hosts'] as $name => $config) {
@@ -333,9 +338,10 @@ final class ScenarioRunner
 
 /**
  * The storage every host of a scenario shares: a MemoryStorage that logs each
- * compare-and-set (the record as JSON text, as stored) and can be told to fail.
+ * compare-and-set (the record as JSON text, as stored) and can be told to fail. It offers
+ * records as arrays only (get/compareAndSet); TextScenarioStorage offers the text too.
  */
-final class ScenarioStorage implements Storage
+class ScenarioStorage implements Storage
 {
     public array $log = [];
     public ?string $fault = null;
@@ -357,16 +363,44 @@ final class ScenarioStorage implements Storage
 
     public function compareAndSet(string $user, int|string|null $expectedVersion, array $record): bool
     {
+        return $this->compareAndSetText($user, $expectedVersion, json_encode($record, ScenarioRunner::RECORD_JSON));
+    }
+
+    /** The text interface MemoryStorage offers; only TextScenarioStorage exposes getText (as run.mjs). */
+    public function readText(string $user): ?array
+    {
+        if ($this->fault === 'get_throws') {
+            throw new RuntimeException('scenario storage: unavailable');
+        }
+
+        return $this->inner->getText($user);
+    }
+
+    public function compareAndSetText(string $user, int|string|null $expectedVersion, string $text): bool
+    {
         if ($this->beforeCas !== null) {
             // It runs (and writes) between this request's read and its compare-and-set.
             $race = $this->beforeCas;
             $this->beforeCas = null;
             $race();
         }
-        $wrote = $this->fault === 'cas_fails' ? false : $this->inner->compareAndSet($user, $expectedVersion, $record);
-        $this->log[] = ['user' => $user, 'expected' => $expectedVersion, 'wrote' => $wrote,
-            'record' => json_encode($record, ScenarioRunner::RECORD_JSON)];
+        $wrote = $this->fault === 'cas_fails' ? false : $this->inner->compareAndSetText($user, $expectedVersion, $text);
+        $this->log[] = ['user' => $user, 'expected' => $expectedVersion, 'wrote' => $wrote, 'record' => $text];
 
         return $wrote;
+    }
+}
+
+/**
+ * The same storage offering records as JSON text (TextStorage), as MemoryStorage and the
+ * plugin's SQL driver do: the Service's login check then passes the stored text to the core
+ * as is and stores the core's text as is. Its transcript must equal the array storage's
+ * (and the JS runner's), byte for byte.
+ */
+final class TextScenarioStorage extends ScenarioStorage implements TextStorage
+{
+    public function getText(string $user): ?array
+    {
+        return $this->readText($user);
     }
 }

@@ -20,8 +20,12 @@ final class ScenariosTest extends TestCase
     public static function scenarios(): array
     {
         $cases = [];
+        // Each scenario twice: over a storage of record arrays, and over one that offers the
+        // stored JSON text (TextStorage, as MemoryStorage and the SQL driver do), which the login
+        // check passes to the core as is (JS's runner does the same with {text: true}).
         foreach (ScenarioRunner::files() as $name => $file) {
-            $cases[$name] = [$file];
+            $cases[$name] = [$file, false];
+            $cases["$name (text storage)"] = [$file, true];
         }
 
         return $cases;
@@ -92,14 +96,15 @@ final class ScenariosTest extends TestCase
     }
 
     /** @dataProvider scenarios */
-    public function testScenario(string $file): void
+    public function testScenario(string $file, bool $text): void
     {
         self::$core ??= Core::open(TestEnv::options());
         $scenario = ScenarioRunner::load($file);
-        $run = (new ScenarioRunner(self::$core, $scenario))->run();
+        $run = (new ScenarioRunner(self::$core, $scenario, $text))->run();
         $this->assertSame([], $run['failures'], "the scenario's expectations");
 
-        ScenarioRunner::writeActual($scenario['name'], $run['transcript']['steps']);
+        $host = $text ? 'php-text' : 'php';
+        ScenarioRunner::writeActual($scenario['name'], $run['transcript']['steps'], $host);
         $expected = ScenarioRunner::expected($scenario['name']);
         $steps = $run['transcript']['steps'];
         $this->assertCount(count($expected['steps']), $steps, 'steps in the transcript');
@@ -108,8 +113,8 @@ final class ScenariosTest extends TestCase
             $this->assertSame(
                 json_encode($expected['steps'][$i], ScenarioRunner::RECORD_JSON | JSON_PRETTY_PRINT),
                 json_encode($step, ScenarioRunner::RECORD_JSON | JSON_PRETTY_PRINT),
-                "{$scenario['name']} step $i: the PHP service differs from the JS host's transcript"
-                . ' (this run: build/scenarios/php/; the JS one: build/scenarios/js/)'
+                "{$scenario['name']} step $i: the PHP service" . ($text ? ' over a text storage' : '')
+                . " differs from the JS host's transcript (this run: build/scenarios/$host/; the JS one: build/scenarios/js/)"
             );
         }
     }

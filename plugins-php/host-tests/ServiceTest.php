@@ -30,6 +30,83 @@ final class ServiceTest extends TestCase
         return new Service($options + ['keys' => self::KEYS, 'storage' => new MemoryStorage(), 'core' => self::core()]);
     }
 
+    /**
+     * Over a TextStorage the login check reads and writes the record as text only (no get, no
+     * compareAndSet), stores the core's text as is, and writes nothing when the record did not
+     * change; a stored text that is not one JSON object holds the login without reaching the core.
+     */
+    public function testTheLoginCheckUsesTheStoredTextAsIs(): void
+    {
+        $clock = 1_800_000_000;
+        $storage = new class () implements \Mail2fa\TextStorage {
+            public bool $arrays = true;
+            public array $texts = [];
+            private MemoryStorage $inner;
+
+            public function __construct()
+            {
+                $this->inner = new MemoryStorage();
+            }
+
+            public function get(string $user): ?array
+            {
+                $this->arrays || throw new LogicException('get() on the login path');
+
+                return $this->inner->get($user);
+            }
+
+            public function compareAndSet(string $user, int|string|null $expectedVersion, array $record): bool
+            {
+                $this->arrays || throw new LogicException('compareAndSet() on the login path');
+
+                return $this->inner->compareAndSet($user, $expectedVersion, $record);
+            }
+
+            public function getText(string $user): ?array
+            {
+                return $this->inner->getText($user);
+            }
+
+            public function compareAndSetText(string $user, int|string|null $expectedVersion, string $text): bool
+            {
+                $this->texts[] = $text;
+
+                return $this->inner->compareAndSetText($user, $expectedVersion, $text);
+            }
+
+            public function put(string $user, string $text): void
+            {
+                $row = $this->inner->getText($user);
+                $this->inner->compareAndSetText($user, $row['version'] ?? null, $text);
+            }
+        };
+        $mfa = self::service(['storage' => $storage, 'now' => function () use (&$clock): int {
+            return $clock;
+        }]);
+        $enrolled = $mfa->enroll('alice');
+        $this->assertTrue($mfa->confirm('alice', self::core()->totpCode($enrolled['secret'], $clock))['ok']);
+        $storage->arrays = false;
+        $storage->texts = [];
+
+        $clock += 60;
+        $this->assertSame('factor_required', $mfa->beginLogin('alice')['verdict']);
+        $this->assertSame('not_required', $mfa->beginLogin('nobody')['verdict']);
+        $this->assertSame([], $storage->texts, 'no write for a record the core left alone, none for a user without a row');
+        $ok = $mfa->verifyLogin('alice', self::core()->totpCode($enrolled['secret'], $clock));
+        $this->assertTrue($ok['ok'], json_encode($ok));
+        $this->assertCount(1, $storage->texts);
+        $this->assertSame($storage->texts[0], $storage->getText('alice')['text'], 'stored as the core wrote it');
+        $this->assertSame('replayed', $mfa->verifyLogin('alice', self::core()->totpCode($enrolled['secret'], $clock))['reason'] ?? null,
+            'the accepted step is in the stored text: a replay is refused');
+
+        // Something after the record's closing brace would be a field of the request: refused.
+        $text = $storage->getText('alice')['text'];
+        $storage->put('alice', $text . ',"user":"mallory"}');
+        $held = $mfa->verifyLogin('alice', self::core()->totpCode($enrolled['secret'], $clock + 30));
+        $this->assertSame(['ok' => false, 'reason' => 'error', 'error' => 'invalid_record'],
+            ['ok' => $held['ok'], 'reason' => $held['reason'], 'error' => $held['error']]);
+    }
+
     public function testPolicyAsACallableOfTheCanonicalUser(): void
     {
         $clock = 1_800_000_000;

@@ -275,6 +275,51 @@ final class Service
         throw new Error('conflict', 'mail2fa: the record kept changing during the update; try again');
     }
 
+    /**
+     * update() over a TextStorage (the record as the JSON text it keeps): `$step(text)` gets
+     * the stored text (null: no row) to pass to the core as is and returns Core::callOnStoredRecord's
+     * `['response' => …, 'record_json' => …]`, so a login check neither decodes the stored
+     * record nor encodes the new one. The stored text must be one JSON object (else
+     * `invalid_record`: nothing of it reaches the core). Same compare-and-set rule, and the
+     * same writes, as update() (JS's #updateText): the core writes a record it left alone
+     * exactly as it read it, so a changed record is other text; without a row, a record the
+     * core moved past rev 0.
+     */
+    private function updateText(string $user, callable $step): array
+    {
+        for ($attempt = 0; $attempt < self::MAX_ATTEMPTS; $attempt++) {
+            if ($attempt > 0) {
+                usleep(random_int(self::BACKOFF_US[0], self::BACKOFF_US[1]));
+            }
+            $row = $this->storage->getText($user);
+            $text = $row !== null ? $row['text'] : null;
+            if ($row !== null && !is_string($text)) {
+                throw new Error('invalid_record', 'the stored record is not one JSON object');
+            }
+            ['response' => $response, 'record_json' => $next] = $step($text);
+            $changed = $next !== null && ($row !== null ? $next !== $text : self::revOfText($next) > 0);
+            if (!$changed) {
+                return $response;
+            }
+            if ($this->storage->compareAndSetText($user, $row !== null ? $row['version'] : null, $next)) {
+                return $response;
+            }
+        }
+
+        throw new Error('conflict', 'mail2fa: the record kept changing during the update; try again');
+    }
+
+    /**
+     * The `rev` of a record the core wrote for a user without a row (the core's new record,
+     * or what it made of it): decoded, as it is small and only read when there was no row.
+     */
+    private static function revOfText(string $text): int
+    {
+        $rev = json_decode($text, true)['rev'] ?? 0;
+
+        return is_int($rev) ? $rev : 0;
+    }
+
     /** The stored record, or a new empty one from the core. */
     private function current(string $user): array
     {
@@ -355,9 +400,17 @@ final class Service
         $trust = $trustDevice
             ? ['trust_device' => true, 'entropy' => $this->entropy()] + ($userAgent === null ? [] : ['user_agent' => $userAgent])
             : [];
-        $decision = $this->update($user, fn (array $record): array => $this->op('login.decide', $this->context($user)
-            + ['record' => $record, 'time' => $this->time(), 'factor' => $factor]
-            + $this->windowField() + $policy + $trust));
+        if ($this->storage instanceof TextStorage) {
+            // The stored record's text goes into the request as is, and the core's new record
+            // comes back as text to store (docs/hosts.md §2); without a row the core decides
+            // on a new empty record (what record.new gives at the same time).
+            $fields = $this->context($user) + ['factor' => $factor] + $this->windowField() + $policy + $trust;
+            $decision = $this->updateText($user, fn (?string $text): array => $this->core->callOnStoredRecord(
+                $fields + ['time' => $this->time(), 'op' => 'login.decide'], $text));
+        } else {
+            $decision = $this->update($user, fn (array $record): array => $this->core->loginDecide($user, $this->keys,
+                $this->time(), ['record' => $record, 'factor' => $factor] + $this->windowField() + $policy + $trust));
+        }
 
         return self::loginResult($decision);
     }

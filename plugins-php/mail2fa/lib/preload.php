@@ -9,5 +9,6 @@
 require_once __DIR__ . '/Error.php';
 require_once __DIR__ . '/Core.php';
 require_once __DIR__ . '/Storage.php';
+require_once __DIR__ . '/TextStorage.php';
 require_once __DIR__ . '/MemoryStorage.php';
 require_once __DIR__ . '/Service.php';
