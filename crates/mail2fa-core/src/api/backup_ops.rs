@@ -58,20 +58,24 @@ pub fn generate(req: GenerateRequest) -> Result<GenerateResponse> {
         proof,
         window,
     } = req;
-    fresh::open_unless_proved(&record, &keys, &user, &proof)?;
-    if record.totp.is_none() {
-        return Err(Error::new(
-            ErrorCode::NotEnabled,
-            "backup codes need TOTP enabled",
-        ));
-    }
-    let count = match count.get()? {
-        None => policy.backup_count,
-        Some(n @ 1..=20) => n as usize,
-        Some(_) => return Err(Error::new(ErrorCode::InvalidField, "count must be 1 to 20")),
-    };
-    let (proof, window) = (proof.get()?, window.get()?);
-    let fresh = fresh::check(&mut record, &keys, &user, &proof, window, time, &policy)?;
+    let opening = fresh::open_unless_proved(&record, &keys, &user, &proof)?;
+    let checked = (|| {
+        if record.totp.is_none() {
+            return Err(Error::new(
+                ErrorCode::NotEnabled,
+                "backup codes need TOTP enabled",
+            ));
+        }
+        let count = match count.get()? {
+            None => policy.backup_count,
+            Some(n @ 1..=20) => n as usize,
+            Some(_) => return Err(Error::new(ErrorCode::InvalidField, "count must be 1 to 20")),
+        };
+        Ok((count, proof.get()?, window.get()?))
+    })();
+    let (count, proof, window) = opening.first(&record, &keys, &user, checked)?;
+    let fresh = fresh::check(&mut record, &keys, &user, &proof, window, time, &policy);
+    let fresh = opening.first(&record, &keys, &user, fresh)?;
     let codes = if fresh.accepted {
         let (set, codes) = BackupCodes::generate(&keys, &user, count, time, &mut entropy);
         record.backup_codes = Some(set);

@@ -35,14 +35,43 @@ pub(crate) fn check(
 /// For an op that must refuse a record that does not open before it changes anything:
 /// with a well-formed proof, [`check`] opens every sealed value (once, decrypting the
 /// TOTP secret a single time for the check as well); without one, they are opened here.
+/// The answer says which: pass it to [`Opening::first`] with every result up to the
+/// proof check, so a record that does not open is still the error reported first.
 pub(crate) fn open_unless_proved(
     record: &Record,
     keyring: &Keyring,
     user: &str,
     proof: &Deferred<Proof>,
-) -> Result<()> {
+) -> Result<Opening> {
     match proof.peek() {
-        Some(Proof(Some(_))) => Ok(()),
-        _ => record.check_opens(keyring, user),
+        Some(Proof(Some(_))) => Ok(Opening {
+            left_to_proof: true,
+        }),
+        _ => record.check_opens(keyring, user).map(|()| Opening {
+            left_to_proof: false,
+        }),
+    }
+}
+
+/// Whether opening the record was left to the proof check ([`open_unless_proved`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Opening {
+    left_to_proof: bool,
+}
+
+impl Opening {
+    /// `result`, unless it is an error and the record was not opened yet and does not
+    /// open: then that (as when the record was opened first).
+    pub(crate) fn first<T>(
+        self,
+        record: &Record,
+        keyring: &Keyring,
+        user: &str,
+        result: Result<T>,
+    ) -> Result<T> {
+        if self.left_to_proof && result.is_err() {
+            record.check_opens(keyring, user)?;
+        }
+        result
     }
 }

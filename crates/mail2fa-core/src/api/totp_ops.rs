@@ -94,11 +94,12 @@ pub fn enroll(req: EnrollRequest) -> Result<EnrollResponse> {
     } = req;
     let mut record = record.unwrap_or_else(|| Record::new(time));
     let replacing = record.totp.is_some();
-    if replacing {
-        fresh::open_unless_proved(&record, &keys, &user, &proof)?;
+    let opening = if replacing {
+        Some(fresh::open_unless_proved(&record, &keys, &user, &proof)?)
     } else {
         record.check_opens(&keys, &user)?;
-    }
+        None
+    };
     let secret: [u8; NEW_SECRET_BYTES] = entropy.array();
     let key = KeyUri {
         issuer,
@@ -106,10 +107,12 @@ pub fn enroll(req: EnrollRequest) -> Result<EnrollResponse> {
         secret: secret.to_vec(),
         params,
     };
-    let uri = key.to_uri()?;
-    let fresh = if replacing {
-        let (proof, window) = (proof.get()?, window.get()?);
-        let fresh = fresh::check(&mut record, &keys, &user, &proof, window, time, &policy)?;
+    let uri = key.to_uri();
+    let (uri, fresh) = if let Some(opening) = opening {
+        let checked = uri.and_then(|uri| Ok((uri, proof.get()?, window.get()?)));
+        let (uri, proof, window) = opening.first(&record, &keys, &user, checked)?;
+        let fresh = fresh::check(&mut record, &keys, &user, &proof, window, time, &policy);
+        let fresh = opening.first(&record, &keys, &user, fresh)?;
         if !fresh.accepted {
             return Ok(EnrollResponse {
                 uri: None,
@@ -119,9 +122,9 @@ pub fn enroll(req: EnrollRequest) -> Result<EnrollResponse> {
                 record,
             });
         }
-        Some(FreshOut::of(&fresh))
+        (uri, Some(FreshOut::of(&fresh)))
     } else {
-        None
+        (uri?, None)
     };
     record.pending_totp = Some(TotpFactor::seal_new(
         &keys,
