@@ -9,7 +9,7 @@ require_once __DIR__ . '/mail2fa_storage.php';
  * updated_at) and mail2fa_app_passwords (username, id, phc, label, created_at, tag), the
  * projection Dovecot reads. Config: mail2fa_db_dsn (default: Roundcube's db_dsnw).
  */
-class mail2fa_sql_driver implements mail2fa_storage
+class mail2fa_sql_driver implements mail2fa_storage, \Mail2fa\TextStorage
 {
     /** sync_projection's compare-and-set retries (the Service's rule: 8 tries, 1–20 ms apart). */
     const SYNC_TRIES = 8;
@@ -67,6 +67,63 @@ class mail2fa_sql_driver implements mail2fa_storage
             'state'      => (string) $row['state'],
             'updated_at' => (int) $row['updated_at'],
         ];
+    }
+
+    /**
+     * The row with the record as the JSON text stored (\Mail2fa\TextStorage): ['text' => string,
+     * 'version' => int (the row's rev)], or null. The Service's login check passes the text to
+     * the core as is (the core refuses anything but one JSON object: the login is held).
+     */
+    public function getText(string $user): ?array
+    {
+        $res = $this->db->query("SELECT `record`, `rev` FROM {$this->users} WHERE `username` = ?", $user);
+        if ($this->db->is_error($res)) {
+            throw new RuntimeException('mail2fa storage: reading the user row failed: ' . $this->db->is_error($res));
+        }
+        $row = $this->db->fetch_assoc($res);
+
+        return $row ? ['text' => (string) $row['record'], 'version' => (int) $row['rev']] : null;
+    }
+
+    /**
+     * compareAndSet() of a record given as JSON text (as the core wrote it), stored as is. The
+     * text is decoded here only for its rev and its Dovecot projection (a write, i.e. a changed
+     * record: a login check that changed nothing writes nothing). Same checks, same
+     * transaction and projection as compareAndSet.
+     */
+    public function compareAndSetText(string $user, int|string|null $expectedVersion, string $text): bool
+    {
+        $record = json_decode($text, true);
+        if (!is_array($record)) {
+            throw new InvalidArgumentException('mail2fa storage: the record is not a JSON object');
+        }
+        $rev = $record['rev'] ?? null;
+        if (!is_int($rev) || ($expectedVersion !== null && $rev <= (int) $expectedVersion)) {
+            throw new InvalidArgumentException('mail2fa storage: the record\'s rev must be above the stored one');
+        }
+        $json = $text;
+        // Computed before the transaction (a core call, no I/O); written inside it.
+        $projection = ($this->projection)($user, $record);
+
+        return $this->transaction(function () use ($user, $expectedVersion, $json, $rev, $projection) {
+            if ($expectedVersion === null) {
+                $this->db->set_option('ignore_key_errors', true);
+                $res = $this->db->query(
+                    "INSERT INTO {$this->users} (`username`, `record`, `rev`, `state`, `updated_at`) VALUES (?, ?, ?, ?, ?)",
+                    $user, $json, $rev, (string) $projection['state'], time()
+                );
+                $this->db->set_option('ignore_key_errors', false);
+            }
+            else {
+                $res = $this->db->query(
+                    "UPDATE {$this->users} SET `record` = ?, `rev` = ?, `state` = ?, `updated_at` = ?"
+                    . " WHERE `username` = ? AND `rev` = ?",
+                    $json, $rev, (string) $projection['state'], time(), $user, (int) $expectedVersion
+                );
+            }
+
+            return $this->affected_one($res) && $this->write_projection($user, $projection['app_passwords']);
+        });
     }
 
     /**
