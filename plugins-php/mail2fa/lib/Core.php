@@ -400,13 +400,14 @@ final class Core
 
     /**
      * A new backup-code set (`codes`: show once) for a fresh factor `$proof` (`['method' => 'totp'|'backup_code',
-     * 'code' => ...]`, judged in `fresh`); options `count`, `policy`, `window`.
+     * 'code' => ...]`, judged in `fresh`; null: none, which the core refuses with `fresh_factor_required`
+     * once a factor is enabled); options `count`, `policy`, `window`.
      */
-    public function backupGenerate(string $user, array $keys, string $entropy, int $time, array $record, array $proof,
+    public function backupGenerate(string $user, array $keys, string $entropy, int $time, array $record, ?array $proof,
         array $options = []): array
     {
         return $this->call(['op' => 'backup.generate', 'user' => $user, 'keys' => $keys, 'entropy' => $entropy,
-            'time' => $time, 'record' => $record, 'proof' => $proof] + $options);
+            'time' => $time, 'record' => $record] + ($proof !== null ? ['proof' => $proof] : []) + $options);
     }
 
     /** Checks and consumes one backup code; option `policy`. */
@@ -421,12 +422,15 @@ final class Core
         return $this->call(['op' => 'backup.status', 'record' => $record]);
     }
 
-    /** Trusts the current device (`token`: an HttpOnly cookie, never logged); options `user_agent`, `policy`. */
-    public function deviceTrust(string $user, array $keys, string $entropy, int $time, array $record, array $proof,
+    /**
+     * Trusts the current device (`token`: an HttpOnly cookie, never logged) for a fresh factor `$proof` (null:
+     * none); options `user_agent`, `policy`, `window`.
+     */
+    public function deviceTrust(string $user, array $keys, string $entropy, int $time, array $record, ?array $proof,
         array $options = []): array
     {
         return $this->call(['op' => 'device.trust', 'user' => $user, 'keys' => $keys, 'entropy' => $entropy,
-            'time' => $time, 'record' => $record, 'proof' => $proof] + $options);
+            'time' => $time, 'record' => $record] + ($proof !== null ? ['proof' => $proof] : []) + $options);
     }
 
     /** @return array[] the trusted devices; option `time` (fills `expired`) */
@@ -448,13 +452,14 @@ final class Core
 
     /**
      * A new app password (`password`: show once) for a user with 2FA on, with a fresh factor `$proof` (judged in
-     * `fresh`); options `policy`, `window`.
+     * `fresh`; null: none); options `policy`, `window`.
      */
     public function appPasswordCreate(string $user, array $keys, string $entropy, int $time, array $record, string $label,
-        array $proof, array $options = []): array
+        ?array $proof, array $options = []): array
     {
         return $this->call(['op' => 'app_password.create', 'user' => $user, 'keys' => $keys, 'entropy' => $entropy,
-            'time' => $time, 'record' => $record, 'label' => $label, 'proof' => $proof] + $options);
+            'time' => $time, 'record' => $record, 'label' => $label] + ($proof !== null ? ['proof' => $proof] : [])
+            + $options);
     }
 
     /** @return array[] the app passwords (`id`, `label`, `created_at`, `last_used_at`, `phc`) */
@@ -496,15 +501,18 @@ final class Core
         return $this->call(['op' => 'phc.verify', 'phc' => $phc, 'password' => $password])['valid'];
     }
 
-    /** Imports twofactor_gauthenticator prefs; options `record`, `replace`. */
-    public function importGauthenticator(string $user, array $keys, string $entropy, int $time, array $prefs, array $options = []): array
+    /**
+     * Imports twofactor_gauthenticator prefs (an array, or a stdClass for `{}`; anything else is the core's to
+     * refuse, as in JS); options `record`, `replace`.
+     */
+    public function importGauthenticator(string $user, array $keys, string $entropy, int $time, mixed $prefs, array $options = []): array
     {
         return $this->call(['op' => 'import.gauthenticator', 'user' => $user, 'keys' => $keys,
             'entropy' => $entropy, 'time' => $time, 'prefs' => $prefs] + $options);
     }
 
-    /** Imports kolab_2fa's `kolab_2fa_blob` (array or JSON text); options `record`, `replace`. */
-    public function importKolab(string $user, array $keys, string $entropy, int $time, array|string $blob, array $options = []): array
+    /** Imports kolab_2fa's `kolab_2fa_blob` (array or JSON text; anything else is the core's to refuse); options `record`, `replace`. */
+    public function importKolab(string $user, array $keys, string $entropy, int $time, mixed $blob, array $options = []): array
     {
         return $this->call(['op' => 'import.kolab', 'user' => $user, 'keys' => $keys, 'entropy' => $entropy,
             'time' => $time, 'blob' => $blob] + $options);

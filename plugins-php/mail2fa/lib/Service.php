@@ -105,10 +105,14 @@ final class Service
 
     // ---- the core, time, entropy ------------------------------------------------------------
 
-    /** One core op; the response without `ok` (as JS's typed functions return it). */
-    private function op(string $op, array $fields): array
+    /**
+     * A typed helper's response without `ok` (as JS's typed functions return it), for the
+     * methods that hand the core's response on whole. Every core call goes through Core's
+     * typed helpers (one per op, checked against the Rust types by scripts/check-contract.mjs),
+     * the login check over a TextStorage through Core::callOnStoredRecord.
+     */
+    private static function body(array $response): array
     {
-        $response = $this->core->call(['op' => $op] + $fields);
         unset($response['ok']);
 
         return $response;
@@ -138,6 +142,12 @@ final class Service
     private function context(string $user): array
     {
         return ['user' => $user, 'keys' => $this->keys];
+    }
+
+    /** The proof value of proofField()'s result, for the helpers that take it as a parameter (null: none). */
+    private static function proofOf(array $proofField): ?array
+    {
+        return $proofField['proof'] ?? null;
     }
 
     private function windowField(): array
@@ -259,7 +269,7 @@ final class Service
                 usleep(random_int(self::BACKOFF_US[0], self::BACKOFF_US[1]));
             }
             $row = $this->storage->get($user);
-            $current = $row !== null ? $row['record'] : $this->op('record.new', ['time' => $this->time()])['record'];
+            $current = $row !== null ? $row['record'] : $this->core->recordNew($this->time());
             $result = $step($current, $row !== null);
             $next = $result['record'] ?? null;
             $changed = is_array($next)
@@ -325,7 +335,7 @@ final class Service
     {
         $row = $this->storage->get($user);
 
-        return $row !== null ? $row['record'] : $this->op('record.new', ['time' => $this->time()])['record'];
+        return $row !== null ? $row['record'] : $this->core->recordNew($this->time());
     }
 
     // ---- users ------------------------------------------------------------------------------
@@ -338,8 +348,8 @@ final class Service
     {
         $user = self::stringArg($user, 'user');
 
-        return $this->op('user.canonical', ['user' => $user]
-            + ($this->username === null ? [] : ['username' => self::object($this->username)]))['user'];
+        return $this->core->userCanonical($user,
+            $this->username === null ? [] : ['username' => self::object($this->username)]);
     }
 
     /**
@@ -351,7 +361,7 @@ final class Service
         $user = $this->canonicalUser($user);
 
         // With the time, the core also says how long a lock still lasts (`retry_after`).
-        return $this->op('record.status', $this->context($user) + ['record' => $this->current($user), 'time' => $this->time()]);
+        return self::body($this->core->recordStatus($user, $this->keys, $this->current($user), ['time' => $this->time()]));
     }
 
     // ---- login ------------------------------------------------------------------------------
@@ -494,19 +504,18 @@ final class Service
             'digits' => $options['digits'] ?? null,
             'period' => $options['period'] ?? null,
         ], static fn ($v) => $v !== null);
-        $result = $this->update($user, fn (array $record): array => $this->op('totp.enroll', $this->context($user)
-            + $fields + $proof + $policy
-            + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]));
+        $result = $this->update($user, fn (array $record): array => $this->core->totpEnroll($user, $this->keys,
+            $this->entropy(), $this->time(), $fields + $proof + $policy + ['record' => $record]));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
             return ['ok' => false, 'fresh' => $fresh, 'state' => $result['state'] ?? null];
         }
         // QR code and display parameters from the same core, so the page needs no WebAssembly.
-        $params = $this->op('otpauth.parse', ['uri' => $result['uri']]);
+        $params = self::body($this->core->otpauthParse($result['uri']));
         unset($params['secret']);
 
         return ['ok' => true, 'uri' => $result['uri'], 'secret' => $result['secret'],
-            'qr' => $this->op('qr.svg', ['text' => $result['uri']])['svg'], 'params' => $params,
+            'qr' => $this->core->qrSvg($result['uri'])['svg'], 'params' => $params,
             'state' => $result['state'], 'fresh' => $fresh];
     }
 
@@ -521,9 +530,8 @@ final class Service
         $user = $this->canonicalUser($user);
         $code = self::stringArg($code, 'code');
         $policy = $this->policyField($user);
-        $result = $this->update($user, fn (array $record): array => $this->op('totp.activate', $this->context($user)
-            + ['record' => $record, 'code' => $code, 'time' => $this->time(), 'entropy' => $this->entropy()]
-            + $this->windowField() + $policy));
+        $result = $this->update($user, fn (array $record): array => $this->core->totpActivate($user, $this->keys, $record,
+            $code, $this->time(), ['entropy' => $this->entropy()] + $this->windowField() + $policy));
         $confirmed = ['ok' => $result['activated'] ?? null, 'reason' => $result['reason'] ?? null, 'state' => $result['state'] ?? null];
         if (($result['activated'] ?? false) === true) {
             if (is_array($result['backup_codes'] ?? null)) {
@@ -540,8 +548,7 @@ final class Service
     public function cancelEnrollment(mixed $user): array
     {
         $user = $this->canonicalUser($user);
-        $result = $this->update($user, fn (array $record): array => $this->op('totp.cancel',
-            ['record' => $record, 'time' => $this->time()]));
+        $result = $this->update($user, fn (array $record): array => $this->core->totpCancel($record, $this->time()));
 
         return ['state' => $result['state'] ?? null];
     }
@@ -557,9 +564,8 @@ final class Service
         $options = self::optionsArg($options);
         $policy = $this->policyField($user);
         $method = $options['method'] ?? 'totp';
-        $result = $this->update($user, fn (array $record): array => $this->op('totp.disable', $this->context($user)
-            + ['record' => $record, 'code' => $code, 'method' => $method, 'time' => $this->time()]
-            + $this->windowField() + $policy));
+        $result = $this->update($user, fn (array $record): array => $this->core->totpDisable($user, $this->keys, $record,
+            $code, $this->time(), ['method' => $method] + $this->windowField() + $policy));
         $disabled = $result['disabled'] ?? null;
 
         return ['ok' => $disabled, 'reason' => $result['reason'] ?? null, 'retryAfter' => $result['retry_after'] ?? null,
@@ -574,8 +580,8 @@ final class Service
         $uri = self::stringArg($uri, 'uri');
         $options = self::optionsArg($options);
         $replace = $options['replace'] ?? false;
-        $result = $this->update($user, fn (array $record): array => $this->op('totp.import', $this->context($user)
-            + ['uri' => $uri, 'replace' => $replace, 'record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]));
+        $result = $this->update($user, fn (array $record): array => $this->core->totpImport($user, $this->keys,
+            $this->entropy(), $this->time(), $uri, ['replace' => $replace, 'record' => $record]));
 
         return ['state' => $result['state'] ?? null];
     }
@@ -589,16 +595,16 @@ final class Service
         $user = $this->canonicalUser($user);
         $options = self::optionsArg($options);
         $from = $options['from'] ?? null;
-        $ops = ['gauthenticator' => ['import.gauthenticator', 'prefs'], 'kolab' => ['import.kolab', 'blob']];
-        if (!is_string($from) || !isset($ops[$from])) {
+        $helpers = ['gauthenticator' => ['importGauthenticator', 'prefs'], 'kolab' => ['importKolab', 'blob']];
+        if (!is_string($from) || !isset($helpers[$from])) {
             throw new Error('invalid_field', "from must be 'gauthenticator' or 'kolab'");
         }
-        [$op, $field] = $ops[$from];
+        [$helper, $field] = $helpers[$from];
         $value = $options[$field] ?? null;
-        $data = [$field => is_array($value) ? self::object($value) : $value];
+        $value = is_array($value) ? self::object($value) : $value;
         $replace = $options['replace'] ?? false;
-        $result = $this->update($user, fn (array $record): array => $this->op($op, $this->context($user) + $data
-            + ['record' => $record, 'replace' => $replace, 'time' => $this->time(), 'entropy' => $this->entropy()]));
+        $result = $this->update($user, fn (array $record): array => $this->core->$helper($user, $this->keys,
+            $this->entropy(), $this->time(), $value, ['record' => $record, 'replace' => $replace]));
 
         return ['totp' => $result['totp'] ?? null, 'backupCodes' => $result['backup_codes'] ?? null,
             'notImported' => $result['not_imported'] ?? null, 'state' => $result['state'] ?? null];
@@ -609,15 +615,15 @@ final class Service
     {
         $user = $this->canonicalUser($user);
 
-        return $this->op('totp.export', $this->context($user) + ['record' => $this->current($user)])['uri'];
+        return $this->core->totpExport($user, $this->keys, $this->current($user));
     }
 
     /** Re-seals the user's record under the current (first) key: `resealed`. */
     public function rotateKey(mixed $user): array
     {
         $user = $this->canonicalUser($user);
-        $result = $this->update($user, fn (array $record): array => $this->op('record.rotate_key', $this->context($user)
-            + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]));
+        $result = $this->update($user, fn (array $record): array => $this->core->recordRotateKey($user, $this->keys,
+            $this->entropy(), $this->time(), $record));
 
         return ['resealed' => $result['resealed'] ?? null];
     }
@@ -635,9 +641,8 @@ final class Service
         $proof = $this->proofField($options['proof'] ?? null);
         $policy = $this->policyField($user);
         $count = isset($options['count']) ? ['count' => $options['count']] : [];
-        $result = $this->update($user, fn (array $record): array => $this->op('backup.generate', $this->context($user)
-            + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]
-            + $policy + $this->windowField() + $proof + $count));
+        $result = $this->update($user, fn (array $record): array => $this->core->backupGenerate($user, $this->keys,
+            $this->entropy(), $this->time(), $record, self::proofOf($proof), $policy + $this->windowField() + $count));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
             return ['ok' => false, 'codes' => null, 'remaining' => $result['remaining'] ?? null, 'fresh' => $fresh];
@@ -652,8 +657,8 @@ final class Service
         $user = $this->canonicalUser($user);
         $code = self::stringArg($code, 'code');
         $policy = $this->policyField($user);
-        $result = $this->update($user, fn (array $record): array => $this->op('backup.verify', $this->context($user)
-            + ['record' => $record, 'code' => $code, 'time' => $this->time()] + $policy));
+        $result = $this->update($user, fn (array $record): array => $this->core->backupVerify($user, $this->keys,
+            $this->time(), $record, $code, $policy));
 
         return ['ok' => $result['accepted'] ?? null, 'reason' => $result['reason'] ?? null,
             'retryAfter' => $result['retry_after'] ?? null, 'remaining' => $result['remaining'] ?? null];
@@ -664,7 +669,7 @@ final class Service
     {
         $user = $this->canonicalUser($user);
 
-        return $this->op('backup.status', ['record' => $this->current($user)]);
+        return self::body($this->core->backupStatus($this->current($user)));
     }
 
     // ---- app passwords ----------------------------------------------------------------------
@@ -680,9 +685,8 @@ final class Service
         $options = self::optionsArg($options);
         $proof = $this->proofField($options['proof'] ?? null);
         $policy = $this->policyField($user);
-        $result = $this->update($user, fn (array $record): array => $this->op('app_password.create', $this->context($user)
-            + ['record' => $record, 'label' => $label, 'time' => $this->time(), 'entropy' => $this->entropy()]
-            + $policy + $this->windowField() + $proof));
+        $result = $this->update($user, fn (array $record): array => $this->core->appPasswordCreate($user, $this->keys,
+            $this->entropy(), $this->time(), $record, $label, self::proofOf($proof), $policy + $this->windowField()));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
             return ['ok' => false, 'password' => null, 'id' => null, 'fresh' => $fresh];
@@ -696,7 +700,7 @@ final class Service
     {
         $user = $this->canonicalUser($user);
 
-        return $this->op('app_password.list', ['record' => $this->current($user)])['app_passwords'];
+        return $this->core->appPasswordList($this->current($user));
     }
 
     /** Whether `$password` is one of the user's app passwords (IMAP/SMTP login): `ok`, `id`. */
@@ -705,8 +709,8 @@ final class Service
         $user = $this->canonicalUser($user);
         $password = self::stringArg($password, 'password');
         $policy = $this->policyField($user);
-        $result = $this->update($user, fn (array $record): array => $this->op('app_password.verify',
-            ['record' => $record, 'password' => $password, 'time' => $this->time()] + $policy));
+        $result = $this->update($user, fn (array $record): array => $this->core->appPasswordVerify($record, $password,
+            $this->time(), $policy));
 
         return ['ok' => $result['valid'] ?? null, 'id' => $result['id'] ?? null];
     }
@@ -719,7 +723,7 @@ final class Service
     {
         $user = $this->canonicalUser($user);
         $policy = $this->policyField($user);
-        $result = $this->op('record.projection', ['record' => $this->current($user)] + $policy);
+        $result = $this->core->recordProjection($this->current($user), $policy);
 
         return ['state' => $result['state'] ?? null, 'appPasswords' => $result['app_passwords'] ?? null];
     }
@@ -730,8 +734,8 @@ final class Service
         $user = $this->canonicalUser($user);
         $id = self::stringArg($id, 'id');
 
-        return $this->update($user, fn (array $record): array => $this->op('app_password.revoke',
-            ['record' => $record, 'id' => $id, 'time' => $this->time()]))['revoked'];
+        return $this->update($user, fn (array $record): array => $this->core->appPasswordRevoke($record, $this->time(),
+            $id))['revoked'];
     }
 
     /** Revokes every app password; the count. */
@@ -739,16 +743,15 @@ final class Service
     {
         $user = $this->canonicalUser($user);
 
-        return $this->update($user, fn (array $record): array => $this->op('app_password.revoke_all',
-            ['record' => $record, 'time' => $this->time()]))['revoked'];
+        return $this->update($user, fn (array $record): array => $this->core->appPasswordRevokeAll($record,
+            $this->time()))['revoked'];
     }
 
     /** The main password changed: every app password and trusted device is revoked. */
     public function passwordChanged(mixed $user): array
     {
         $user = $this->canonicalUser($user);
-        $result = $this->update($user, fn (array $record): array => $this->op('password.changed',
-            ['record' => $record, 'time' => $this->time()]));
+        $result = $this->update($user, fn (array $record): array => $this->core->passwordChanged($record, $this->time()));
 
         return ['revokedAppPasswords' => $result['revoked_app_passwords'] ?? null,
             'revokedDevices' => $result['revoked_devices'] ?? null];
@@ -768,9 +771,8 @@ final class Service
         $agent = $userAgent === null ? [] : ['user_agent' => $userAgent];
         $proof = $this->proofField($options['proof'] ?? null);
         $policy = $this->policyField($user);
-        $result = $this->update($user, fn (array $record): array => $this->op('device.trust', $this->context($user)
-            + ['record' => $record, 'time' => $this->time(), 'entropy' => $this->entropy()]
-            + $policy + $this->windowField() + $proof + $agent));
+        $result = $this->update($user, fn (array $record): array => $this->core->deviceTrust($user, $this->keys,
+            $this->entropy(), $this->time(), $record, self::proofOf($proof), $policy + $this->windowField() + $agent));
         $fresh = self::fresh($result['fresh'] ?? null);
         if ($fresh !== null && !$fresh['accepted']) {
             return ['ok' => false, 'token' => null, 'id' => null, 'expiresAt' => null, 'fresh' => $fresh];
@@ -785,7 +787,7 @@ final class Service
     {
         $user = $this->canonicalUser($user);
 
-        return $this->op('device.list', ['record' => $this->current($user), 'time' => $this->time()])['devices'];
+        return $this->core->deviceList($this->current($user), ['time' => $this->time()]);
     }
 
     /** Forgets one trusted device; false when there was none with that id. */
@@ -794,8 +796,8 @@ final class Service
         $user = $this->canonicalUser($user);
         $id = self::stringArg($id, 'id');
 
-        return $this->update($user, fn (array $record): array => $this->op('device.revoke',
-            ['record' => $record, 'id' => $id, 'time' => $this->time()]))['revoked'];
+        return $this->update($user, fn (array $record): array => $this->core->deviceRevoke($record, $this->time(),
+            $id))['revoked'];
     }
 
     /** Forgets every trusted device (but option `except`, e.g. the current one); the count. */
@@ -805,8 +807,8 @@ final class Service
         $options = self::optionsArg($options);
         $except = isset($options['except']) ? ['except' => $options['except']] : [];
 
-        return $this->update($user, fn (array $record): array => $this->op('device.revoke_all',
-            ['record' => $record, 'time' => $this->time()] + $except))['revoked'];
+        return $this->update($user, fn (array $record): array => $this->core->deviceRevokeAll($record, $this->time(),
+            $except))['revoked'];
     }
 
     // ---- admin ------------------------------------------------------------------------------
@@ -824,7 +826,7 @@ final class Service
         $this->update($user, function (array $record, bool $stored) use (&$had): array {
             $had = $stored;
 
-            return $stored ? $this->op('record.reset', ['record' => $record, 'time' => $this->time()]) : ['record' => null];
+            return $stored ? $this->core->recordReset($record, $this->time()) : ['record' => null];
         });
 
         return $had;
