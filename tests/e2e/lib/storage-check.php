@@ -52,7 +52,8 @@ $check('the losing write changed nothing', $a->get($user)['record'] === $r2 && $
 $check('a record whose rev is not above the stored one is refused (versions never repeat)',
     $throws(function () use ($a, $user, $rec) { $a->compareAndSet($user, 2, $rec(2, 'disabled', [])); })
     && $a->get($user)['record'] === $r2);
-// Two rows with one id: the second INSERT of the projection fails inside the transaction.
+// Two rows with one id: the second INSERT of the projection fails inside the transaction
+// (Roundcube prints that duplicate-key ERROR on stderr in the CLI: it is this check's own).
 $check('a projection that fails to write rolls the record back (one transaction)',
     $throws(function () use ($a, $user, $rec, $app) { $a->compareAndSet($user, 2, $rec(3, 'disabled', [$app('a4'), $app('a4')])); })
     && $b->get($user)['record'] === $r2 && $apps() === ['a2:renamed', 'a3:x']);
