@@ -203,9 +203,17 @@ export async function check() {
   // vector requests' fields (done above); a response field missing from the type shows there.
 
   // 4. The PHP adapter: one helper per op, required fields passed, nothing undeclared.
-  const helpers = phpHelpers(read('plugins-php/mail2fa/lib/Core.php'));
+  const corePhp = read('plugins-php/mail2fa/lib/Core.php');
+  const helpers = phpHelpers(corePhp);
+  // Core::NO_HELPER: the ops nothing in PHP uses, deliberately without a helper (call() reaches them).
+  const noHelper = new Set([...(corePhp.match(/const NO_HELPER = \[([^\]]*)\]/)?.[1] ?? '').matchAll(/'([a-z_.]+)'/g)].map((m) => m[1]));
+  for (const op of noHelper) if (!ops.includes(op)) problems.push(`Core.php: NO_HELPER lists ${op}, which the module does not have`);
   for (const op of ops) {
     const list = helpers.get(op) ?? [];
+    if (noHelper.has(op)) {
+      if (list.length) problems.push(`Core.php: ${op} is in NO_HELPER but has a helper`);
+      continue;
+    }
     if (list.length !== 1) {
       problems.push(`Core.php: ${list.length} helpers for ${op} (want exactly one)`);
       continue;
