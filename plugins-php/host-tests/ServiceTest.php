@@ -107,6 +107,25 @@ final class ServiceTest extends TestCase
             ['ok' => $held['ok'], 'reason' => $held['reason'], 'error' => $held['error']]);
     }
 
+    /** canonicalUser keeps what the core answered (as JS's Mail2fa), never a refusal. */
+    public function testCanonicalNamesAreKeptAndRefusalsAreNot(): void
+    {
+        $mfa = self::service(['username' => ['domain' => 'strip']]);
+        $this->assertSame('alice', $mfa->canonicalUser('ALICE@example.com'));
+        $this->assertSame('alice', $mfa->canonicalUser('ALICE@example.com'));
+        $this->assertSame('alice', $mfa->canonicalUser('alice'));
+        foreach ([1, 2] as $_) {
+            try {
+                $mfa->canonicalUser('');
+                $this->fail('an empty name was accepted');
+            } catch (Error $e) {
+                $this->assertSame('invalid_user', $e->errorCode);
+            }
+        }
+        // Another rule, another instance: its own answers.
+        $this->assertSame('alice@example.com', self::service([])->canonicalUser('ALICE@example.com'));
+    }
+
     public function testPolicyAsACallableOfTheCanonicalUser(): void
     {
         $clock = 1_800_000_000;

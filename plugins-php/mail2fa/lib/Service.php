@@ -26,6 +26,9 @@ final class Service
     private const MAX_ATTEMPTS = 8;
     private const BACKOFF_US = [1000, 20000];
 
+    /** Login names whose canonical form (user.canonical) a Service keeps, at most (as JS's Mail2fa). */
+    private const CANONICAL_CACHE = 1024;
+
     private const OPTIONS = ['keys', 'storage', 'issuer', 'window', 'policy', 'username', 'now', 'random', 'core'];
 
     /** The error for a policy that is no object (or a policy callable that returned none); JS's Mail2fa says the same. */
@@ -40,6 +43,8 @@ final class Service
     /** @var array|(callable(string): array)|null the site policy, or a function of the canonical user name */
     private $policy;
     private ?array $username;
+    /** @var array<string, string> login name => canonical name, for this instance's rule */
+    private array $canonical = [];
     /** @var callable(): (int|float) Unix seconds */
     private $now;
     /** @var callable(int): string random bytes */
@@ -347,9 +352,18 @@ final class Service
     public function canonicalUser(mixed $user): string
     {
         $user = self::stringArg($user, 'user');
-
-        return $this->core->userCanonical($user,
+        // The core's answer depends on the name and this instance's rule only: kept for the
+        // names seen last (refusals are not kept: they throw every time), as in JS.
+        if (isset($this->canonical[$user])) {
+            return $this->canonical[$user];
+        }
+        $canonical = $this->core->userCanonical($user,
             $this->username === null ? [] : ['username' => self::object($this->username)]);
+        if (count($this->canonical) >= self::CANONICAL_CACHE) {
+            $this->canonical = [];
+        }
+
+        return $this->canonical[$user] = $canonical;
     }
 
     /**
