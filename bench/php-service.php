@@ -8,7 +8,10 @@
  * Core::callOnStoredRecord) and a plain-PHP RFC 6238 verifier (window 1, hash_equals,
  * last-step replay check), in one process, batches interleaved.
  *
- *   php -d ffi.enable=1 bench/php-service.php [--batches=N] [--sql]     (after `make host`)
+ *   php -d ffi.enable=1 bench/php-service.php [--batches=N] [--sql] [--dist=DIR]   (after `make host`)
+ *
+ * --dist: run the module and host library of another build (DIR/mail2fa.wasm and
+ * DIR/libmail2fa_host.so, e.g. another worktree's dist/) under this tree's PHP code.
  *
  * --sql adds the plugin's SQL driver (drivers/sql.php) on a temporary SQLite file through
  * Roundcube's rcube_db (needs Roundcube in /var/lib/roundcube, as the e2e environment has):
@@ -25,7 +28,7 @@ const T0 = 1800000010;
 const BATCH = 300;
 const JSON_FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION;
 
-$options = getopt('', ['batches:', 'sql']);
+$options = getopt('', ['batches:', 'sql', 'dist:']);
 $batches = (int) ($options['batches'] ?? 9);
 $sql = isset($options['sql']);
 $root = dirname(__DIR__);
@@ -125,7 +128,9 @@ final class ArraysOnly implements \Mail2fa\Storage
     }
 }
 
-$core = \Mail2fa\Core::open();
+$dist = $options['dist'] ?? null;
+$core = \Mail2fa\Core::open($dist === null ? [] : ['library' => "$dist/libmail2fa_host.so", 'wasm' => "$dist/mail2fa.wasm",
+    'cache_dir' => sys_get_temp_dir() . '/mail2fa-bench-cache-' . md5($dist)]);
 $key = b32(SECRET);
 $uri = $core->otpauthBuild('bench', SECRET);
 $calls = BATCH * ($batches + 1) + 2;
@@ -222,10 +227,11 @@ foreach (file('/proc/cpuinfo') ?: [] as $line) {
         break;
     }
 }
-printf("machine: %s× %s, PHP %s, load average %s; commit %s; %d batches × %d calls per contestant, interleaved\n\n",
+printf("machine: %s× %s, PHP %s, load average %s; commit %s; module %s (%s); %d batches × %d calls per contestant, interleaved\n\n",
     trim((string) shell_exec('nproc')), $cpu, PHP_VERSION,
     implode(' ', array_map(fn ($l) => sprintf('%.1f', $l), sys_getloadavg())),
-    trim((string) shell_exec('git -C ' . escapeshellarg($root) . ' rev-parse --short HEAD')), $batches, BATCH);
+    trim((string) shell_exec('git -C ' . escapeshellarg($root) . ' rev-parse --short HEAD')),
+    substr((string) ($core->status()['wasm_sha256'] ?? '?'), 0, 8), $dist ?? 'dist/', $batches, BATCH);
 $reference = median($samples['plain PHP RFC 6238 verify + last-step replay check']);
 echo "| one login check | µs/call (median batch) | min batch | × plain PHP |\n| --- | ---: | ---: | ---: |\n";
 foreach ($samples as $name => $values) {

@@ -53,7 +53,9 @@ final class Service
     /**
      * Options (as in JS):
      * - `keys` (required): the site keyring `[['id' => …, 'key' => …], …]`, current key first;
-     * - `storage` (required): a Storage (MemoryStorage, the plugin's SQL driver, yours);
+     * - `storage` (required): a Storage (MemoryStorage, the plugin's SQL driver, yours); when it
+     *   is also a TextStorage (both of those are), the login check (beginLogin, verifyLogin)
+     *   passes the stored record's JSON text to the core as is and stores the core's text as is;
      * - `issuer`: shown in authenticator apps; `window`: TOTP steps accepted either side of now;
      * - `policy`: the site policy (docs/ops.md) as an array, passed to the core on every call
      *   that takes one; or a callable `fn (string $canonicalUser): array` (a Closure, e.g.
