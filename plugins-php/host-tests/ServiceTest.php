@@ -99,6 +99,21 @@ final class ServiceTest extends TestCase
         $this->assertSame('replayed', $mfa->verifyLogin('alice', self::core()->totpCode($enrolled['secret'], $clock))['reason'] ?? null,
             'the accepted step is in the stored text: a replay is refused');
 
+        // A stored text that is valid but not the core's bytes (another tool's escapes and
+        // spacing): a check that changes nothing writes nothing (the rev did not move; the SQL
+        // driver would refuse the same rev again and hold the login); a change is written.
+        $canonical = $storage->getText('alice')['text'];
+        $foreign = json_encode(json_decode($canonical), JSON_PRETTY_PRINT);
+        $this->assertNotSame($canonical, $foreign);
+        $storage->put('alice', $foreign);
+        $storage->texts = [];
+        $this->assertSame('factor_required', $mfa->beginLogin('alice')['verdict']);
+        $this->assertSame([], $storage->texts, 'same rev, other bytes: no write');
+        $clock += 30;
+        $this->assertTrue($mfa->verifyLogin('alice', self::core()->totpCode($enrolled['secret'], $clock))['ok']);
+        $this->assertCount(1, $storage->texts, 'the accepted step is written');
+        $this->assertGreaterThan(json_decode($foreign, true)['rev'], json_decode($storage->texts[0], true)['rev']);
+
         // Something after the record's closing brace would be a field of the request: refused.
         $text = $storage->getText('alice')['text'];
         $storage->put('alice', $text . ',"user":"mallory"}');

@@ -26,6 +26,15 @@ final class Service
     private const MAX_ATTEMPTS = 8;
     private const BACKOFF_US = [1000, 20000];
 
+    /**
+     * The top-level `rev` of a record's JSON text: its members are skipped value by value
+     * (strings, balanced objects and arrays, scalars), so a "rev" inside a nested value or a
+     * string never matches. Only used on text the core has parsed or written (valid JSON).
+     */
+    private const TOP_REV = '/\A\s*+\{(?:\s*+"(?:[^"\\\\]++|\\\\.)*+"\s*+:\s*+(?&v)\s*+,)*?\s*+"rev"\s*+:\s*+(\d++)\s*+[,}]'
+        . '(?(DEFINE)(?<v>"(?:[^"\\\\]++|\\\\.)*+"|(?<b>[\{\[](?:[^{}\[\]"]++|"(?:[^"\\\\]++|\\\\.)*+"|(?&b))*+[\}\]])'
+        . '|[^,{}\[\]"\s]++))/s';
+
     /** Login names whose canonical form (user.canonical) a Service keeps, at most (as JS's Mail2fa). */
     private const CANONICAL_CACHE = 1024;
 
@@ -298,9 +307,13 @@ final class Service
      * `['response' => …, 'record_json' => …]`, so a login check neither decodes the stored
      * record nor encodes the new one. The stored text must be one JSON object (else
      * `invalid_record`: nothing of it reaches the core). Same compare-and-set rule, and the
-     * same writes, as update() (JS's #updateText): the core writes a record it left alone
-     * exactly as it read it, so a changed record is other text; without a row, a record the
-     * core moved past rev 0.
+     * same writes, as update() and JS's #updateText: a write when the record's `rev` moved
+     * (docs/hosts.md §2.3); without a row, when the core moved it past rev 0. The core writes a
+     * record it left alone exactly as it read it, so equal text is no change (no look at
+     * `rev`); other text is a change unless both top-level revs are found and equal — a stored
+     * text that is valid but not the core's own bytes (escaped differently, written by another
+     * tool) is then not rewritten under the same rev, which a storage may refuse (the SQL
+     * driver does: a version never repeats).
      */
     private function updateText(string $user, callable $step): array
     {
@@ -314,7 +327,8 @@ final class Service
                 throw new Error('invalid_record', 'the stored record is not one JSON object');
             }
             ['response' => $response, 'record_json' => $next] = $step($text);
-            $changed = $next !== null && ($row !== null ? $next !== $text : self::revOfText($next) > 0);
+            $changed = $next !== null && ($row !== null ? $next !== $text && !self::sameRev($next, $text)
+                : self::revOfText($next) > 0);
             if (!$changed) {
                 return $response;
             }
@@ -324,6 +338,12 @@ final class Service
         }
 
         throw new Error('conflict', 'mail2fa: the record kept changing during the update; try again');
+    }
+
+    /** Whether both texts have a top-level `rev` and it is the same (the record did not change). */
+    private static function sameRev(string $a, string $b): bool
+    {
+        return preg_match(self::TOP_REV, $a, $ma) === 1 && preg_match(self::TOP_REV, $b, $mb) === 1 && $ma[1] === $mb[1];
     }
 
     /**
