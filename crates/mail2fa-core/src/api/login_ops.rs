@@ -2,7 +2,7 @@
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -151,27 +151,6 @@ struct FactorFields<'a> {
     value: Cow<'a, str>,
 }
 
-/// The response of `login.decide` before its record: the fields in the order a
-/// `serde_json::Map` keeps them (sorted), `ok` among them, as the general path writes them.
-#[derive(Serialize)]
-struct DecideResponse<'a> {
-    backup_codes_remaining: Option<u64>,
-    device_expires_at: Option<u64>,
-    device_id: Option<&'a str>,
-    device_token: Option<&'a str>,
-    enroll_by: Option<u64>,
-    forget_device: bool,
-    method: Option<&'static str>,
-    methods: Vec<&'static str>,
-    ok: bool,
-    pending_expires_at: Option<u64>,
-    reason: Option<&'static str>,
-    retry_after: Option<u64>,
-    state: &'static str,
-    trust_days: u64,
-    verdict: &'static str,
-}
-
 /// The longest text field a request may carry (what [`Request::opt_str`] accepts).
 const MAX_TEXT_LEN: usize = 64 * 1024;
 /// The longest user name (what [`Request::user`] accepts).
@@ -276,30 +255,94 @@ fn names_login_decide(input: &[u8]) -> bool {
         .any(|(i, &b)| b == b'.' && input[i - DOT..].starts_with(NAME))
 }
 
-/// `{"ok":true,...,"record":{...}}` for a decision: what the general path writes.
+/// A JSON string as serde_json writes it: only `"`, `\` and control characters escaped.
+fn push_str(out: &mut Vec<u8>, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // A str always serializes.
+        out.extend_from_slice(&serde_json::to_vec(text).unwrap_or_default());
+    }
+}
+
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// `,"key":value` (without the comma for the first member).
+fn push_member(out: &mut Vec<u8>, key: &str, value: impl FnOnce(&mut Vec<u8>)) {
+    out.push(if out.is_empty() { b'{' } else { b',' });
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+    value(out);
+}
+
+fn push_opt_u64(out: &mut Vec<u8>, key: &str, value: Option<u64>) {
+    push_member(out, key, |out| match value {
+        Some(n) => push_u64(out, n),
+        None => out.extend_from_slice(b"null"),
+    });
+}
+
+fn push_opt_str(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
+    push_member(out, key, |out| match value {
+        Some(text) => push_str(out, text),
+        None => out.extend_from_slice(b"null"),
+    });
+}
+
+/// `{"ok":true,...,"record":{...}}` for a decision: byte for byte what the general path
+/// writes (the members of a `serde_json::Map`, in its sorted order, then the record).
 fn write_decision(d: &Decision, record: &Record) -> Vec<u8> {
-    let response = DecideResponse {
-        backup_codes_remaining: d.backup_codes_remaining.map(|n| n as u64),
-        device_expires_at: d.device_expires_at,
-        device_id: d.device_id.as_deref(),
-        device_token: d.device_token.as_deref(),
-        enroll_by: d.enroll_by,
-        forget_device: d.forget_device,
-        method: d.method.map(|m| m.as_str()),
-        methods: d.methods.iter().map(|m| m.as_str()).collect(),
-        ok: true,
-        pending_expires_at: d.pending_expires_at,
-        reason: d.reason,
-        retry_after: d.retry_after,
-        state: record.state().as_str(),
-        trust_days: d.trust_days,
-        verdict: d.verdict.as_str(),
-    };
-    // Serializing borrowed plain data cannot fail; the object ends in `}`.
-    let mut out = serde_json::to_vec(&response).unwrap_or_default();
-    out.pop();
+    let state = record.state().as_str();
+    let record = record.to_json();
+    let mut out = Vec::with_capacity(400 + record.len());
+    let bool_text = |b: bool| if b { &b"true"[..] } else { &b"false"[..] };
+    push_opt_u64(
+        &mut out,
+        "backup_codes_remaining",
+        d.backup_codes_remaining.map(|n| n as u64),
+    );
+    push_opt_u64(&mut out, "device_expires_at", d.device_expires_at);
+    push_opt_str(&mut out, "device_id", d.device_id.as_deref());
+    push_opt_str(&mut out, "device_token", d.device_token.as_deref());
+    push_opt_u64(&mut out, "enroll_by", d.enroll_by);
+    push_member(&mut out, "forget_device", |out| {
+        out.extend_from_slice(bool_text(d.forget_device))
+    });
+    push_opt_str(&mut out, "method", d.method.map(|m| m.as_str()));
+    push_member(&mut out, "methods", |out| {
+        out.push(b'[');
+        for (i, m) in d.methods.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_str(out, m.as_str());
+        }
+        out.push(b']');
+    });
+    push_member(&mut out, "ok", |out| out.extend_from_slice(b"true"));
+    push_opt_u64(&mut out, "pending_expires_at", d.pending_expires_at);
+    push_opt_str(&mut out, "reason", d.reason);
+    push_opt_u64(&mut out, "retry_after", d.retry_after);
+    push_opt_str(&mut out, "state", Some(state));
+    push_opt_u64(&mut out, "trust_days", Some(d.trust_days));
+    push_opt_str(&mut out, "verdict", Some(d.verdict.as_str()));
     out.extend_from_slice(b",\"record\":");
-    out.extend_from_slice(&record.to_json());
+    out.extend_from_slice(&record);
     out.push(b'}');
     out
 }
@@ -551,6 +594,26 @@ mod tests {
             &decide(&record, t, r#","trust_device":false,"user_agent":7"#),
             false,
         );
+    }
+
+    /// The hand-written members write strings and numbers as serde_json does.
+    #[test]
+    fn strings_and_numbers_as_serde_json_writes_them() {
+        for text in [
+            "",
+            "wrong_code",
+            "odd \"id\" \\ \u{1}\u{1f}\u{7f} \u{e9}\n\t\r\u{8}\u{c}",
+            "/<>&'",
+        ] {
+            let mut out = Vec::new();
+            push_str(&mut out, text);
+            assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text}");
+        }
+        for n in [0, 1, 9, 10, 99, 1_700_000_000, u64::MAX] {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            assert_eq!(out, serde_json::to_vec(&n).unwrap());
+        }
     }
 
     /// What the direct path does not take goes to the general path, whose answer (mostly
