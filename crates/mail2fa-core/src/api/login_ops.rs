@@ -244,15 +244,26 @@ pub(crate) fn decide_text(input: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Whether `"login.decide"` is in the text as is: other requests do not pay for a parse.
-/// Found by its `.`, a byte JSON requests seldom hold (none in base64 or numbers).
+/// The npm package writes `op` last, so the end is looked at first; else the text is
+/// searched by the name's `.`, a byte JSON requests seldom hold (none in base64 or numbers).
 fn names_login_decide(input: &[u8]) -> bool {
     const NAME: &[u8] = b"\"login.decide\"";
     const DOT: usize = 6;
-    input
-        .iter()
-        .enumerate()
-        .skip(DOT)
-        .any(|(i, &b)| b == b'.' && input[i - DOT..].starts_with(NAME))
+    if input
+        .trim_ascii_end()
+        .ends_with(b"\"op\":\"login.decide\"}")
+    {
+        return true;
+    }
+    let mut from = 0;
+    while let Some(at) = input[from..].iter().position(|&b| b == b'.') {
+        let dot = from + at;
+        if dot >= DOT && input[dot - DOT..].starts_with(NAME) {
+            return true;
+        }
+        from = dot + 1;
+    }
+    false
 }
 
 /// A JSON string as serde_json writes it: only `"`, `\` and control characters escaped.
@@ -570,6 +581,13 @@ mod tests {
         run(
             &format!(
                 r#"{{"record":{record},"user":"alice@example.com","keys":[{{"id":"k1","key":"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA\u003d"}}],"time":{t},"op":"login.decide"}}"#
+            ),
+            true,
+        );
+        // `op` in the middle, as the PHP adapter writes it (after the record), and spaces.
+        run(
+            &format!(
+                r#"{{ "record" : {record}, "op" : "login.decide", "user":"alice@example.com","keys":{KEYS},"time":{t} }}  "#
             ),
             true,
         );
