@@ -13,6 +13,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::login::{decide as decide_login, Decision, Factor, TrustRequest};
 use crate::policy::Policy;
 use crate::record::Record;
+use crate::record_json::Json;
 use crate::seal::{Keyring, SiteKey};
 
 fn opt<T: Into<Value>>(v: Option<T>) -> Value {
@@ -266,96 +267,53 @@ fn names_login_decide(input: &[u8]) -> bool {
     false
 }
 
-/// A JSON string as serde_json writes it: only `"`, `\` and control characters escaped.
-fn push_str(out: &mut Vec<u8>, text: &str) {
-    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
-    } else {
-        // A str always serializes.
-        out.extend_from_slice(&serde_json::to_vec(text).unwrap_or_default());
-    }
-}
-
-fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
-}
-
-/// `,"key":value` (without the comma for the first member).
-fn push_member(out: &mut Vec<u8>, key: &str, value: impl FnOnce(&mut Vec<u8>)) {
-    out.push(if out.is_empty() { b'{' } else { b',' });
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
-    value(out);
-}
-
-fn push_opt_u64(out: &mut Vec<u8>, key: &str, value: Option<u64>) {
-    push_member(out, key, |out| match value {
-        Some(n) => push_u64(out, n),
-        None => out.extend_from_slice(b"null"),
-    });
-}
-
-fn push_opt_str(out: &mut Vec<u8>, key: &str, value: Option<&str>) {
-    push_member(out, key, |out| match value {
-        Some(text) => push_str(out, text),
-        None => out.extend_from_slice(b"null"),
-    });
-}
-
 /// `{"ok":true,...,"record":{...}}` for a decision: byte for byte what the general path
 /// writes (the members of a `serde_json::Map`, in its sorted order, then the record).
 fn write_decision(d: &Decision, record: &Record) -> Vec<u8> {
     let state = record.state().as_str();
     let record = record.to_json();
-    let mut out = Vec::with_capacity(400 + record.len());
-    let bool_text = |b: bool| if b { &b"true"[..] } else { &b"false"[..] };
-    push_opt_u64(
-        &mut out,
-        "backup_codes_remaining",
-        d.backup_codes_remaining.map(|n| n as u64),
-    );
-    push_opt_u64(&mut out, "device_expires_at", d.device_expires_at);
-    push_opt_str(&mut out, "device_id", d.device_id.as_deref());
-    push_opt_str(&mut out, "device_token", d.device_token.as_deref());
-    push_opt_u64(&mut out, "enroll_by", d.enroll_by);
-    push_member(&mut out, "forget_device", |out| {
-        out.extend_from_slice(bool_text(d.forget_device))
-    });
-    push_opt_str(&mut out, "method", d.method.map(|m| m.as_str()));
-    push_member(&mut out, "methods", |out| {
-        out.push(b'[');
-        for (i, m) in d.methods.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            push_str(out, m.as_str());
+    let mut json = Json(Vec::with_capacity(400 + record.len()));
+    json.key(true, "backup_codes_remaining");
+    json.opt_u64(d.backup_codes_remaining.map(|n| n as u64));
+    json.key(false, "device_expires_at");
+    json.opt_u64(d.device_expires_at);
+    json.key(false, "device_id");
+    json.opt_str(d.device_id.as_deref());
+    json.key(false, "device_token");
+    json.opt_str(d.device_token.as_deref());
+    json.key(false, "enroll_by");
+    json.opt_u64(d.enroll_by);
+    json.key(false, "forget_device");
+    json.bool(d.forget_device);
+    json.key(false, "method");
+    json.opt_str(d.method.map(|m| m.as_str()));
+    json.key(false, "methods");
+    json.0.push(b'[');
+    for (i, m) in d.methods.iter().enumerate() {
+        if i > 0 {
+            json.0.push(b',');
         }
-        out.push(b']');
-    });
-    push_member(&mut out, "ok", |out| out.extend_from_slice(b"true"));
-    push_opt_u64(&mut out, "pending_expires_at", d.pending_expires_at);
-    push_opt_str(&mut out, "reason", d.reason);
-    push_opt_u64(&mut out, "retry_after", d.retry_after);
-    push_opt_str(&mut out, "state", Some(state));
-    push_opt_u64(&mut out, "trust_days", Some(d.trust_days));
-    push_opt_str(&mut out, "verdict", Some(d.verdict.as_str()));
-    out.extend_from_slice(b",\"record\":");
-    out.extend_from_slice(&record);
-    out.push(b'}');
-    out
+        json.str(m.as_str());
+    }
+    json.0.push(b']');
+    json.key(false, "ok");
+    json.bool(true);
+    json.key(false, "pending_expires_at");
+    json.opt_u64(d.pending_expires_at);
+    json.key(false, "reason");
+    json.opt_str(d.reason);
+    json.key(false, "retry_after");
+    json.opt_u64(d.retry_after);
+    json.key(false, "state");
+    json.str(state);
+    json.key(false, "trust_days");
+    json.u64(d.trust_days);
+    json.key(false, "verdict");
+    json.str(d.verdict.as_str());
+    json.key(false, "record");
+    json.0.extend_from_slice(&record);
+    json.end();
+    json.0
 }
 
 #[cfg(test)]
@@ -623,14 +581,14 @@ mod tests {
             "odd \"id\" \\ \u{1}\u{1f}\u{7f} \u{e9}\n\t\r\u{8}\u{c}",
             "/<>&'",
         ] {
-            let mut out = Vec::new();
-            push_str(&mut out, text);
-            assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text}");
+            let mut json = Json(Vec::new());
+            json.str(text);
+            assert_eq!(json.0, serde_json::to_vec(text).unwrap(), "{text}");
         }
         for n in [0, 1, 9, 10, 99, 1_700_000_000, u64::MAX] {
-            let mut out = Vec::new();
-            push_u64(&mut out, n);
-            assert_eq!(out, serde_json::to_vec(&n).unwrap());
+            let mut json = Json(Vec::new());
+            json.u64(n);
+            assert_eq!(json.0, serde_json::to_vec(&n).unwrap());
         }
     }
 
