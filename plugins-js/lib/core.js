@@ -36,28 +36,48 @@ export function errorText(code, message) {
   return JSON.stringify({ ok: false, error: { code, message } });
 }
 
+/** Largest buffer mail2fa_alloc gives (16 MiB); past it the text's exact length is measured first. */
+const MAX_ALLOC = 16 * 1024 * 1024;
+/** A byte view of the module's memory, made again when the memory grows (its buffer changes). */
+let bytes = null;
+function memoryBytes() {
+  const buffer = abi.memory.buffer;
+  if (bytes === null || bytes.buffer !== buffer) bytes = new Uint8Array(buffer);
+  return bytes;
+}
+
 /**
  * Runs one request given as JSON text through the module's C ABI; the response as JSON
- * text (errors included, never thrown). The module is loaded.
+ * text (errors included, never thrown). The module is loaded. The text is encoded straight
+ * into a module buffer of its longest UTF-8 length (3 bytes per UTF-16 unit), with no
+ * intermediate byte array; the call gets the length written, the buffer is freed with the
+ * length allocated.
  */
 export function callText(text) {
-  const bytes = encoder.encode(text);
-  const length = bytes.length;
-  const ptr = length === 0 ? 0 : abi.mail2fa_alloc(length);
+  let capacity = text.length * 3;
+  let exact = null;
+  if (capacity > MAX_ALLOC) {
+    exact = encoder.encode(text);
+    capacity = exact.length;
+  }
+  const ptr = capacity === 0 ? 0 : abi.mail2fa_alloc(capacity);
   // mail2fa_alloc refuses over 16 MiB; the core refuses anything over 1 MiB anyway.
-  if (length !== 0 && ptr === 0) return errorText('request_too_large', 'requests are limited to 1048576 bytes');
+  if (capacity !== 0 && ptr === 0) return errorText('request_too_large', 'requests are limited to 1048576 bytes');
   let packed;
   try {
-    new Uint8Array(abi.memory.buffer, ptr, length).set(bytes);
-    packed = BigInt.asUintN(64, abi.mail2fa_call(ptr, length));
+    let length = capacity;
+    if (exact !== null) memoryBytes().set(exact, ptr);
+    else if (capacity !== 0) length = encoder.encodeInto(text, memoryBytes().subarray(ptr, ptr + capacity)).written;
+    packed = abi.mail2fa_call(ptr, length);
   } finally {
-    if (ptr !== 0) abi.mail2fa_free(ptr, length);
+    if (ptr !== 0) abi.mail2fa_free(ptr, capacity);
   }
-  const outPtr = Number(packed >> 32n);
-  const outLength = Number(packed & 0xffffffffn);
+  // The response is `ptr << 32 | len` as an i64 (a BigInt here).
+  const outPtr = Number(BigInt.asUintN(64, packed) >> 32n);
+  const outLength = Number(BigInt.asUintN(32, packed));
   try {
     // The memory may have grown during the call: take the buffer afresh.
-    return decoder.decode(new Uint8Array(abi.memory.buffer, outPtr, outLength));
+    return decoder.decode(memoryBytes().subarray(outPtr, outPtr + outLength));
   } finally {
     abi.mail2fa_free(outPtr, outLength);
   }
@@ -84,12 +104,41 @@ function fieldsText(request) {
   return fields;
 }
 
-/** The response of a request given as text, without `ok`; a core error is thrown. */
-function run(text) {
-  const response = JSON.parse(callText(text));
+const OK = '"ok":true';
+
+/**
+ * A successful response's text with its top-level `"ok":true` member cut out, or null when
+ * that cannot be told from the text alone. Parsing the cut text gives the response without
+ * `ok` directly: deleting a property afterwards would turn the object into a slower
+ * dictionary-mode one, at a cost per call. No string of a response holds an unescaped
+ * quote, so `"ok":true` is a member wherever it is; it is the top-level one when no `{`
+ * comes before it but the opening one (nothing before it is a nested object).
+ */
+function cutOk(text) {
+  const at = text.indexOf(OK);
+  if (at < 1 || text.lastIndexOf('{', at) !== 0) return null;
+  const end = at + OK.length;
+  const next = text.charCodeAt(end);
+  if (next === 44 /* , */) return `${text.slice(0, at)}${text.slice(end + 1)}`;
+  if (next !== 125 /* } */) return null;
+  const before = text.charCodeAt(at - 1);
+  if (before === 44 /* , */) return `${text.slice(0, at - 1)}${text.slice(end)}`;
+  return before === 123 /* { */ ? `${text.slice(0, at)}${text.slice(end)}` : null;
+}
+
+/** A response's text parsed, without `ok`; a core error is thrown. */
+function parseResponse(text) {
+  const cut = cutOk(text);
+  if (cut !== null) return JSON.parse(cut);
+  const response = JSON.parse(text);
   if (response.ok !== true) throw new Mail2faError(response.error.code, response.error.message);
   delete response.ok;
   return response;
+}
+
+/** The response of a request given as text, without `ok`; a core error is thrown. */
+function run(text) {
+  return parseResponse(callText(text));
 }
 
 /**
@@ -185,20 +234,16 @@ export function runOpOnStoredRecordText(op, inner, recordText) {
   // exactly as the core wrote it. Any other shape is parsed whole.
   const at = text.indexOf(RECORD_LAST);
   if (at > 0) {
+    const head = cutOk(`${text.slice(0, at)}}`);
     let response = null;
     try {
-      response = JSON.parse(`${text.slice(0, at)}}`);
+      response = head === null ? null : JSON.parse(head);
     } catch {
       response = null;
     }
-    if (response !== null && response.ok === true) {
-      delete response.ok;
-      return { response, recordText: text.slice(at + RECORD_LAST.length, -1) };
-    }
+    if (response !== null) return { response, recordText: text.slice(at + RECORD_LAST.length, -1) };
   }
-  const response = JSON.parse(text);
-  if (response.ok !== true) throw new Mail2faError(response.error.code, response.error.message);
-  delete response.ok;
+  const response = parseResponse(text);
   const { record = null } = response;
   delete response.record;
   return { response, recordText: record === null ? null : JSON.stringify(record) };

@@ -1,12 +1,12 @@
 //! A record's JSON text written straight from its struct, byte for byte what
 //! `serde_json::to_vec(&record.to_value())` writes (every object's keys in sorted order, as a
-//! `serde_json::Value` keeps them), without building that `Value` first: the login check
-//! writes a record on every call. Records with fields from a newer core (`extra`) take the
-//! `Value` path, which merges them in order.
+//! `serde_json::Value` keeps them; strings escaped as serde_json escapes them), without
+//! building that `Value` first: the login check writes a record on every call. Records with
+//! fields from a newer core (`extra`) take the `Value` path, which merges them in order.
+//! The members are written by hand (the [`Json`] writer); the test below holds them to
+//! serde_json's bytes for every field.
 
 use alloc::vec::Vec;
-use serde::ser::{SerializeSeq, Serializer};
-use serde::Serialize;
 
 use crate::app_password::AppPassword;
 use crate::backup::BackupCodes;
@@ -14,214 +14,226 @@ use crate::device::Device;
 use crate::limiter::Limiter;
 use crate::record::{Record, TotpFactor};
 use crate::seal::Sealed;
-use crate::totp::Algorithm;
 
 /// The record's JSON text, as `serde_json::to_vec(&record.to_value())` writes it.
 pub fn to_json(record: &Record) -> Vec<u8> {
     if !record.extra.is_empty() {
+        // Serializing a Value cannot fail.
         return serde_json::to_vec(&record.to_value()).unwrap_or_default();
     }
-    // Serializing borrowed plain data cannot fail.
-    serde_json::to_vec(&RecordView::from(record)).unwrap_or_default()
+    let mut json = Json(Vec::with_capacity(512));
+    json.record(record);
+    json.0
 }
 
-// Every view lists its fields in byte order of their names: the order a Value writes them.
+/// Compact JSON as serde_json writes it, member by member. Every object below lists its
+/// members in byte order of their names: the order a Value writes them.
+pub(crate) struct Json(pub(crate) Vec<u8>);
 
-#[derive(Serialize)]
-struct RecordView<'a> {
-    #[serde(skip_serializing_if = "Seq::is_empty")]
-    app_passwords: Seq<'a, AppPassword>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    backup_codes: Option<BackupCodesView<'a>>,
-    created_at: u64,
-    #[serde(skip_serializing_if = "Seq::is_empty")]
-    devices: Seq<'a, Device>,
-    format: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    limiter: Option<LimiterView<'a>>,
-    pending_totp: Option<TotpView<'a>>,
-    rev: u64,
-    totp: Option<TotpView<'a>>,
-    updated_at: u64,
-}
+impl Json {
+    fn raw(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
 
-impl<'a> From<&'a Record> for RecordView<'a> {
-    fn from(r: &'a Record) -> Self {
-        RecordView {
-            app_passwords: Seq(&r.app_passwords),
-            backup_codes: r.backup_codes.as_ref().map(BackupCodesView::from),
-            created_at: r.created_at,
-            devices: Seq(&r.devices),
-            format: r.format,
-            limiter: (!r.limiter.is_clear()).then(|| LimiterView::from(&r.limiter)),
-            pending_totp: r.pending_totp.as_ref().map(TotpView::from),
-            rev: r.rev,
-            totp: r.totp.as_ref().map(TotpView::from),
-            updated_at: r.updated_at,
+    /// A string: only `"`, `\` and control characters escaped, as serde_json does.
+    pub(crate) fn str(&mut self, text: &str) {
+        if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.0.push(b'"');
+            self.raw(text.as_bytes());
+            self.0.push(b'"');
+        } else {
+            // A str always serializes.
+            self.raw(&serde_json::to_vec(text).unwrap_or_default());
         }
     }
-}
 
-/// A slice written as a JSON array of each element's view.
-struct Seq<'a, T>(&'a [T]);
-
-impl<T> Seq<'_, T> {
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl<'a, T> Serialize for Seq<'a, T>
-where
-    &'a T: Into<View<'a>>,
-{
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for item in self.0 {
-            seq.serialize_element(&item.into())?;
+    pub(crate) fn u64(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
         }
-        seq.end()
+        self.raw(&digits[at..]);
     }
-}
 
-/// The element views a [`Seq`] writes.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum View<'a> {
-    AppPassword(AppPasswordView<'a>),
-    Device(DeviceView<'a>),
-}
-
-impl<'a> From<&'a AppPassword> for View<'a> {
-    fn from(a: &'a AppPassword) -> Self {
-        View::AppPassword(AppPasswordView {
-            created_at: a.created_at,
-            id: &a.id,
-            label: &a.label,
-            last_used_at: a.last_used_at,
-            phc: &a.phc,
-            tag: a.tag.as_deref(),
-        })
-    }
-}
-
-impl<'a> From<&'a Device> for View<'a> {
-    fn from(d: &'a Device) -> Self {
-        View::Device(DeviceView {
-            created_at: d.created_at,
-            expires_at: d.expires_at,
-            hash: &d.hash,
-            id: &d.id,
-            label: &d.label,
-            last_seen_at: d.last_seen_at,
-        })
-    }
-}
-
-#[derive(Serialize)]
-struct AppPasswordView<'a> {
-    created_at: u64,
-    id: &'a str,
-    label: &'a str,
-    last_used_at: Option<u64>,
-    phc: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tag: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct DeviceView<'a> {
-    created_at: u64,
-    expires_at: u64,
-    hash: &'a str,
-    id: &'a str,
-    label: &'a str,
-    last_seen_at: u64,
-}
-
-#[derive(Serialize)]
-struct BackupCodesView<'a> {
-    created_at: u64,
-    hashes: &'a [alloc::string::String],
-    issued: u32,
-    key: SealedView<'a>,
-    last_used_at: Option<u64>,
-}
-
-impl<'a> From<&'a BackupCodes> for BackupCodesView<'a> {
-    fn from(b: &'a BackupCodes) -> Self {
-        BackupCodesView {
-            created_at: b.created_at,
-            hashes: &b.hashes,
-            issued: b.issued,
-            key: SealedView::from(&b.key),
-            last_used_at: b.last_used_at,
+    pub(crate) fn opt_u64(&mut self, n: Option<u64>) {
+        match n {
+            Some(n) => self.u64(n),
+            None => self.raw(b"null"),
         }
     }
-}
 
-#[derive(Serialize)]
-struct LimiterView<'a> {
-    failures: &'a [u64],
-    locked_until: u64,
-    lockouts: u32,
-}
-
-impl<'a> From<&'a Limiter> for LimiterView<'a> {
-    fn from(l: &'a Limiter) -> Self {
-        LimiterView {
-            failures: &l.failures,
-            locked_until: l.locked_until,
-            lockouts: l.lockouts,
+    pub(crate) fn opt_str(&mut self, text: Option<&str>) {
+        match text {
+            Some(text) => self.str(text),
+            None => self.raw(b"null"),
         }
     }
-}
 
-#[derive(Serialize)]
-struct TotpView<'a> {
-    account: &'a str,
-    algorithm: Algorithm,
-    created_at: u64,
-    digits: u8,
-    enabled_at: Option<u64>,
-    issuer: Option<&'a str>,
-    last_step: Option<u64>,
-    period: u64,
-    secret: SealedView<'a>,
-}
-
-impl<'a> From<&'a TotpFactor> for TotpView<'a> {
-    fn from(f: &'a TotpFactor) -> Self {
-        TotpView {
-            account: &f.account,
-            algorithm: f.algorithm,
-            created_at: f.created_at,
-            digits: f.digits,
-            enabled_at: f.enabled_at,
-            issuer: f.issuer.as_deref(),
-            last_step: f.last_step,
-            period: f.period,
-            secret: SealedView::from(&f.secret),
-        }
+    pub(crate) fn bool(&mut self, b: bool) {
+        self.raw(if b { b"true" } else { b"false" });
     }
-}
 
-#[derive(Serialize)]
-struct SealedView<'a> {
-    alg: &'a str,
-    ct: &'a str,
-    kid: &'a str,
-    nonce: &'a str,
-}
+    /// `{"key":` for the first member of an object, `,"key":` for the others (keys here need
+    /// no escapes).
+    pub(crate) fn key(&mut self, first: bool, key: &str) {
+        self.0.push(if first { b'{' } else { b',' });
+        self.0.push(b'"');
+        self.raw(key.as_bytes());
+        self.raw(b"\":");
+    }
 
-impl<'a> From<&'a Sealed> for SealedView<'a> {
-    fn from(s: &'a Sealed) -> Self {
-        SealedView {
-            alg: &s.alg,
-            ct: &s.ct,
-            kid: &s.kid,
-            nonce: &s.nonce,
+    pub(crate) fn end(&mut self) {
+        self.0.push(b'}');
+    }
+
+    fn array<T>(&mut self, items: &[T], mut each: impl FnMut(&mut Self, &T)) {
+        self.0.push(b'[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.0.push(b',');
+            }
+            each(self, item);
         }
+        self.0.push(b']');
+    }
+
+    fn record(&mut self, r: &Record) {
+        let mut first = true;
+        let mut key = |json: &mut Self, name: &str| {
+            json.key(first, name);
+            first = false;
+        };
+        if !r.app_passwords.is_empty() {
+            key(self, "app_passwords");
+            self.array(&r.app_passwords, Self::app_password);
+        }
+        if let Some(codes) = &r.backup_codes {
+            key(self, "backup_codes");
+            self.backup_codes(codes);
+        }
+        key(self, "created_at");
+        self.u64(r.created_at);
+        if !r.devices.is_empty() {
+            key(self, "devices");
+            self.array(&r.devices, Self::device);
+        }
+        key(self, "format");
+        self.u64(r.format);
+        if !r.limiter.is_clear() {
+            key(self, "limiter");
+            self.limiter(&r.limiter);
+        }
+        key(self, "pending_totp");
+        self.opt_totp(r.pending_totp.as_ref());
+        key(self, "rev");
+        self.u64(r.rev);
+        key(self, "totp");
+        self.opt_totp(r.totp.as_ref());
+        key(self, "updated_at");
+        self.u64(r.updated_at);
+        self.end();
+    }
+
+    fn app_password(&mut self, a: &AppPassword) {
+        self.key(true, "created_at");
+        self.u64(a.created_at);
+        self.key(false, "id");
+        self.str(&a.id);
+        self.key(false, "label");
+        self.str(&a.label);
+        self.key(false, "last_used_at");
+        self.opt_u64(a.last_used_at);
+        self.key(false, "phc");
+        self.str(&a.phc);
+        if let Some(tag) = &a.tag {
+            self.key(false, "tag");
+            self.str(tag);
+        }
+        self.end();
+    }
+
+    fn device(&mut self, d: &Device) {
+        self.key(true, "created_at");
+        self.u64(d.created_at);
+        self.key(false, "expires_at");
+        self.u64(d.expires_at);
+        self.key(false, "hash");
+        self.str(&d.hash);
+        self.key(false, "id");
+        self.str(&d.id);
+        self.key(false, "label");
+        self.str(&d.label);
+        self.key(false, "last_seen_at");
+        self.u64(d.last_seen_at);
+        self.end();
+    }
+
+    fn backup_codes(&mut self, b: &BackupCodes) {
+        self.key(true, "created_at");
+        self.u64(b.created_at);
+        self.key(false, "hashes");
+        self.array(&b.hashes, |json, h| json.str(h));
+        self.key(false, "issued");
+        self.u64(u64::from(b.issued));
+        self.key(false, "key");
+        self.sealed(&b.key);
+        self.key(false, "last_used_at");
+        self.opt_u64(b.last_used_at);
+        self.end();
+    }
+
+    fn limiter(&mut self, l: &Limiter) {
+        self.key(true, "failures");
+        self.array(&l.failures, |json, t| json.u64(*t));
+        self.key(false, "locked_until");
+        self.u64(l.locked_until);
+        self.key(false, "lockouts");
+        self.u64(u64::from(l.lockouts));
+        self.end();
+    }
+
+    fn opt_totp(&mut self, f: Option<&TotpFactor>) {
+        let Some(f) = f else {
+            self.raw(b"null");
+            return;
+        };
+        self.key(true, "account");
+        self.str(&f.account);
+        self.key(false, "algorithm");
+        self.str(f.algorithm.as_str());
+        self.key(false, "created_at");
+        self.u64(f.created_at);
+        self.key(false, "digits");
+        self.u64(u64::from(f.digits));
+        self.key(false, "enabled_at");
+        self.opt_u64(f.enabled_at);
+        self.key(false, "issuer");
+        self.opt_str(f.issuer.as_deref());
+        self.key(false, "last_step");
+        self.opt_u64(f.last_step);
+        self.key(false, "period");
+        self.u64(f.period);
+        self.key(false, "secret");
+        self.sealed(&f.secret);
+        self.end();
+    }
+
+    fn sealed(&mut self, s: &Sealed) {
+        self.key(true, "alg");
+        self.str(&s.alg);
+        self.key(false, "ct");
+        self.str(&s.ct);
+        self.key(false, "kid");
+        self.str(&s.kid);
+        self.key(false, "nonce");
+        self.str(&s.nonce);
+        self.end();
     }
 }
 

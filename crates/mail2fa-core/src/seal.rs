@@ -6,7 +6,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::XChaCha20Poly1305;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -168,27 +168,34 @@ pub fn open(
         ));
     }
     let key = keyring.find(&sealed.kid)?;
-    let nonce: [u8; NONCE_LEN] = b64_decode(&sealed.nonce, "nonce")?
-        .try_into()
-        .map_err(|_| Error::new(ErrorCode::InvalidRecord, "a sealed nonce is not 24 bytes"))?;
-    let ct = b64_decode(&sealed.ct, "ciphertext")?;
+    let nonce = b64_decode_array::<NONCE_LEN>(&sealed.nonce, "nonce")?
+        .ok_or_else(|| Error::new(ErrorCode::InvalidRecord, "a sealed nonce is not 24 bytes"))?;
+    // Decrypted where it was decoded (no second buffer); wiped when dropped.
+    let mut buffer = Zeroizing::new(b64_decode(&sealed.ct, "ciphertext")?);
     let cipher = XChaCha20Poly1305::new((&*key.key).into());
     let aad = associated_data(user, &sealed.kid, purpose);
     cipher
-        .decrypt(
-            (&nonce).into(),
-            Payload {
-                msg: &ct,
-                aad: &aad,
-            },
-        )
-        .map(Zeroizing::new)
+        .decrypt_in_place((&nonce).into(), &aad, &mut *buffer)
         .map_err(|_| {
             Error::new(
                 ErrorCode::DecryptFailed,
                 "the record does not decrypt with this key for this user",
             )
-        })
+        })?;
+    Ok(buffer)
+}
+
+/// Decodes standard base64 of exactly `N` bytes into an array (no heap); `Ok(None)` when
+/// it is valid base64 of another length, the error of [`b64_decode`] when it is not base64.
+fn b64_decode_array<const N: usize>(text: &str, field: &str) -> Result<Option<[u8; N]>> {
+    use base64ct::{Base64, Encoding};
+    let mut out = [0u8; N];
+    match Base64::decode(text, &mut out) {
+        Ok(bytes) if bytes.len() == N => Ok(Some(out)),
+        // Too long for the array, or shorter: decode it whole to tell base64 of another
+        // length from text that is no base64 (each has its own error).
+        _ => b64_decode(text, field).map(|_| None),
+    }
 }
 
 #[cfg(test)]

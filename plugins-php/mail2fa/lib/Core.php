@@ -143,6 +143,12 @@ final class Core
         if (array_key_exists('record', $fields)) {
             throw new Error('invalid_request', 'callWithRecord takes the record as $recordJson, not among the fields');
         }
+        // `op` last, where the core looks for a login check's name first (no search of the text).
+        if (array_key_exists('op', $fields) && array_key_last($fields) !== 'op') {
+            $op = $fields['op'];
+            unset($fields['op']);
+            $fields['op'] = $op;
+        }
         try {
             $json = json_encode((object) $fields, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES
                 | JSON_UNESCAPED_UNICODE | JSON_PRESERVE_ZERO_FRACTION);

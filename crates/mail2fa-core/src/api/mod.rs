@@ -317,6 +317,9 @@ pub fn handle_bytes(input: &[u8]) -> Vec<u8> {
             alloc::format!("requests are limited to {MAX_REQUEST_BYTES} bytes"),
         ))
     } else {
+        if let Some(response) = login_ops::decide_text(input) {
+            return response;
+        }
         if let Some(response) = handle_record_text(input) {
             return response;
         }
