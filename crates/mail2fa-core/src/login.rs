@@ -13,6 +13,7 @@ use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
 use crate::limiter::Failure;
 use crate::policy::{LimiterConfig, Method, Policy};
+use crate::reason::Reason;
 use crate::record::Record;
 use crate::seal::Keyring;
 use crate::totp::{self, Check};
@@ -70,8 +71,8 @@ pub enum Guarded {
     /// Rejected for `reason`. A guess (`wrong_code`) is counted and `retry_after` is set
     /// when it locked; `replayed` and `malformed` are refused without being counted.
     Rejected {
-        /// `wrong_code`, `replayed` or `malformed`.
-        reason: &'static str,
+        /// [`Reason::WrongCode`], [`Reason::Replayed`] or [`Reason::Malformed`].
+        reason: Reason,
         /// Seconds of the lock this failure started, if it did.
         retry_after: Option<u64>,
     },
@@ -86,8 +87,8 @@ pub enum Guarded {
 /// step was already used, e.g. the same code sent from two tabs) and a malformed one
 /// (which cannot be any code) are refused but are not guesses: counting them would let a
 /// double-submit or a typo-prone client lock the user out.
-pub fn counts_as_guess(reason: &str) -> bool {
-    !matches!(reason, "replayed" | "malformed")
+pub fn counts_as_guess(reason: Reason) -> bool {
+    !matches!(reason, Reason::Replayed | Reason::Malformed)
 }
 
 /// Runs `check` (which returns `None` when accepted or the reason it was not) under the
@@ -97,7 +98,7 @@ pub fn guarded(
     record: &mut Record,
     time: u64,
     config: &LimiterConfig,
-    check: impl FnOnce(&mut Record) -> Result<Option<&'static str>>,
+    check: impl FnOnce(&mut Record) -> Result<Option<Reason>>,
 ) -> Result<Guarded> {
     if let Some(retry_after) = record.limiter.retry_after(time) {
         return Ok(Guarded::Locked { retry_after });
@@ -135,7 +136,7 @@ pub fn check_totp(
     code: &str,
     time: u64,
     window: u64,
-) -> Result<Option<&'static str>> {
+) -> Result<Option<Reason>> {
     let secret = record
         .totp
         .as_ref()
@@ -156,7 +157,7 @@ pub fn check_totp_opened(
     code: &str,
     time: u64,
     window: u64,
-) -> Result<Option<&'static str>> {
+) -> Result<Option<Reason>> {
     let factor = record.totp.as_mut().ok_or_else(not_enabled)?;
     match totp::check(
         secret,
@@ -170,7 +171,7 @@ pub fn check_totp_opened(
             factor.last_step = Some(step);
             Ok(None)
         }
-        other => Ok(Some(other.reason().unwrap_or("wrong_code"))),
+        other => Ok(Some(Reason::of_check(other).unwrap_or(Reason::WrongCode))),
     }
 }
 
@@ -181,11 +182,11 @@ pub fn check_backup(
     user: &str,
     code: &str,
     time: u64,
-) -> Result<Option<&'static str>> {
+) -> Result<Option<Reason>> {
     let Some(codes) = record.backup_codes.as_mut() else {
-        return Ok(Some("wrong_code"));
+        return Ok(Some(Reason::WrongCode));
     };
-    Ok((!codes.consume(keyring, user, code, time)?).then_some("wrong_code"))
+    Ok((!codes.consume(keyring, user, code, time)?).then_some(Reason::WrongCode))
 }
 
 /// The factor a signed-in user answers with to prove it is still them: turning 2FA off,
@@ -258,7 +259,7 @@ pub struct Fresh {
     /// The method of the proof.
     pub method: ProofMethod,
     /// `wrong_code`, `replayed`, `malformed` or `locked` when refused.
-    pub reason: Option<&'static str>,
+    pub reason: Option<Reason>,
     /// Seconds until the user may try again (locked, or this wrong code started a lock).
     pub retry_after: Option<u64>,
 }
@@ -291,7 +292,7 @@ pub fn fresh_factor(
             reason,
             retry_after,
         } => (false, Some(reason), retry_after),
-        Guarded::Locked { retry_after } => (false, Some("locked"), Some(retry_after)),
+        Guarded::Locked { retry_after } => (false, Some(Reason::Locked), Some(retry_after)),
     };
     Ok(Fresh {
         accepted,
@@ -317,7 +318,7 @@ pub struct Decision {
     pub method: Option<Method>,
     /// Why a factor was not accepted (`wrong_code`, `replayed`, `malformed`,
     /// `method_not_allowed`, `device_unknown`, `device_expired`, `device_malformed`, …).
-    pub reason: Option<&'static str>,
+    pub reason: Option<Reason>,
     /// Seconds until the user may try again (with `locked`, or `wrong` that started a lock,
     /// or `factor_required` during a lock).
     pub retry_after: Option<u64>,
@@ -454,7 +455,7 @@ pub fn decide(
         Factor::Device(token) => {
             d.method = Some(Method::TrustedDevice);
             if !devices_on {
-                d.reason = Some("method_not_allowed");
+                d.reason = Some(Reason::MethodNotAllowed);
                 d.forget_device = true;
             } else {
                 // A 192-bit token cannot be guessed, so it is not counted and passes even
@@ -467,7 +468,7 @@ pub fn decide(
                         d.device_id = Some(id);
                     }
                     other => {
-                        d.reason = other.reason();
+                        d.reason = Reason::of_device(&other);
                         d.forget_device = true;
                         d.retry_after = record.limiter.retry_after(time);
                     }
@@ -483,7 +484,7 @@ pub fn decide(
             d.method = Some(method);
             if !policy.allows(method) {
                 d.verdict = Verdict::Wrong;
-                d.reason = Some("method_not_allowed");
+                d.reason = Some(Reason::MethodNotAllowed);
             } else {
                 let outcome =
                     guarded(record, time, &policy.limiter, |r| match (method, &secret) {

@@ -80,12 +80,6 @@ impl Reason {
         })
     }
 
-    /// A reason as the login module reports it (a name from the closed set above; a
-    /// name outside it, which no check produces, reads as `wrong_code`: still a refusal).
-    pub fn from_login(name: &str) -> Self {
-        Self::parse(name).unwrap_or(Reason::WrongCode)
-    }
-
     /// Why a TOTP check refused (`None`: accepted).
     pub const fn of_check(check: Check) -> Option<Self> {
         match check {
@@ -136,7 +130,6 @@ mod tests {
         }
         for reason in Reason::ALL {
             assert_eq!(Reason::parse(reason.as_str()), Some(reason));
-            assert_eq!(Reason::from_login(reason.as_str()), reason);
             assert_eq!(
                 serde_json::to_value(reason).unwrap(),
                 serde_json::Value::from(reason.as_str())

@@ -14,6 +14,7 @@ use mail2fa_core::limiter::Limiter;
 use mail2fa_core::login::{guarded, Guarded};
 use mail2fa_core::phc::{Argon2Params, Variant};
 use mail2fa_core::policy::LimiterConfig;
+use mail2fa_core::reason::Reason;
 use mail2fa_core::record::Record;
 use mail2fa_core::seal::{Keyring, SiteKey};
 use proptest::prelude::*;
@@ -95,7 +96,7 @@ proptest! {
             let mut checked = false;
             let outcome = guarded(&mut record, time, &config, |_| {
                 checked = true;
-                Ok(if correct { None } else { Some("wrong_code") })
+                Ok(if correct { None } else { Some(Reason::WrongCode) })
             }).unwrap();
             match outcome {
                 Guarded::Locked { retry_after } => {

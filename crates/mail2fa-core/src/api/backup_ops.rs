@@ -160,7 +160,7 @@ impl Limited {
                 retry_after,
             } => Limited {
                 accepted: false,
-                reason: Some(Reason::from_login(reason)),
+                reason: Some(reason),
                 retry_after,
             },
             Guarded::Locked { retry_after } => Limited {

@@ -394,7 +394,7 @@ impl FreshOut {
         FreshOut {
             accepted: fresh.accepted,
             method: fresh.method.as_str(),
-            reason: fresh.reason.map(Reason::from_login),
+            reason: fresh.reason,
             retry_after: fresh.retry_after,
         }
     }

@@ -12,6 +12,7 @@ use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
 use crate::login::{decide as decide_login, Decision, Factor, TrustRequest};
 use crate::policy::Policy;
+use crate::reason::Reason;
 use crate::record::Record;
 use crate::record_json::Json;
 use crate::seal::{Keyring, SiteKey};
@@ -87,7 +88,7 @@ pub(crate) fn decide_parts(req: &Request) -> Result<(Response, Record)> {
     Ok(fields([
         ("verdict", Value::from(d.verdict.as_str())),
         ("method", opt(d.method.map(|m| m.as_str()))),
-        ("reason", opt(d.reason)),
+        ("reason", opt(d.reason.map(Reason::as_str))),
         ("retry_after", opt(d.retry_after)),
         ("device_id", opt(d.device_id)),
         ("device_token", opt(d.device_token)),
@@ -301,7 +302,7 @@ fn write_decision(d: &Decision, record: &Record) -> Vec<u8> {
     json.key(false, "pending_expires_at");
     json.opt_u64(d.pending_expires_at);
     json.key(false, "reason");
-    json.opt_str(d.reason);
+    json.opt_str(d.reason.map(Reason::as_str));
     json.key(false, "retry_after");
     json.opt_u64(d.retry_after);
     json.key(false, "state");
