@@ -1,110 +1,161 @@
 //! `login.decide`: the one login decision.
 
 use alloc::borrow::Cow;
+use alloc::string::String;
 use alloc::vec::Vec;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
+use zeroize::Zeroizing;
 
-use super::{fields, Request, Response};
+use super::fields::{self, request, response, Deferred, User, Window};
+use super::Request;
 use crate::encoding::b64_decode;
 use crate::entropy::EntropyStream;
 use crate::error::{Error, ErrorCode, Result};
 use crate::login::{decide as decide_login, Decision, Factor, TrustRequest};
 use crate::policy::Policy;
 use crate::reason::Reason;
-use crate::record::Record;
+use crate::record::{Record, State};
 use crate::record_json::Json;
 use crate::seal::{Keyring, SiteKey};
 
-fn opt<T: Into<Value>>(v: Option<T>) -> Value {
-    v.map_or(Value::Null, Into::into)
+/// `factor` of `login.decide`: `null`/absent, or `{"type": "totp" | "backup_code" |
+/// "trusted_device", "value": string}` (the value wiped when dropped).
+pub enum LoginFactor {
+    /// Nothing submitted yet.
+    None,
+    /// A TOTP code.
+    Totp(Zeroizing<String>),
+    /// A backup code.
+    BackupCode(Zeroizing<String>),
+    /// A trusted-device token.
+    Device(Zeroizing<String>),
 }
 
-fn factor<'a>(req: &Request<'a>) -> Result<Factor<'a>> {
-    let bad = || {
-        Error::new(
-            ErrorCode::InvalidField,
-            "factor must be null or {\"type\": \"totp\"|\"backup_code\"|\"trusted_device\", \"value\": string}",
-        )
-    };
-    let Some(value) = req.get("factor") else {
-        return Ok(Factor::None);
-    };
-    let object = value.as_object().ok_or_else(bad)?;
-    let inner = Request::new(object);
-    let kind = inner.str("type").map_err(|_| bad())?;
-    let text = inner.str("value").map_err(|_| bad())?;
-    Ok(match kind {
-        "totp" => Factor::Totp(text),
-        "backup_code" => Factor::BackupCode(text),
-        "trusted_device" => Factor::Device(text),
-        _ => return Err(bad()),
-    })
+impl LoginFactor {
+    /// The factor as the login decision takes it.
+    pub fn as_factor(&self) -> Factor<'_> {
+        match self {
+            LoginFactor::None => Factor::None,
+            LoginFactor::Totp(code) => Factor::Totp(code),
+            LoginFactor::BackupCode(code) => Factor::BackupCode(code),
+            LoginFactor::Device(token) => Factor::Device(token),
+        }
+    }
+}
+
+impl fields::Field for LoginFactor {
+    const OPTIONAL: bool = true;
+    #[inline(never)]
+    fn read(req: &Request, name: &'static str) -> Result<Self> {
+        let bad = || {
+            Error::new(
+                ErrorCode::InvalidField,
+                "factor must be null or {\"type\": \"totp\"|\"backup_code\"|\"trusted_device\", \"value\": string}",
+            )
+        };
+        let Some(value) = req.get(name) else {
+            return Ok(LoginFactor::None);
+        };
+        let object = value.as_object().ok_or_else(bad)?;
+        let inner = Request::new(object);
+        let kind = inner.str("type").map_err(|_| bad())?;
+        let text = Zeroizing::new(String::from(inner.str("value").map_err(|_| bad())?));
+        Ok(match kind {
+            "totp" => LoginFactor::Totp(text),
+            "backup_code" => LoginFactor::BackupCode(text),
+            "trusted_device" => LoginFactor::Device(text),
+            _ => return Err(bad()),
+        })
+    }
+}
+
+request! {
+    /// `login.decide`'s request, read in this order (the first failure is the error).
+    pub struct DecideRequest {
+        user: User,
+        time: u64,
+        keys: Keyring,
+        policy: Policy,
+        window: Window,
+        factor: LoginFactor,
+        /// Absent or null: a user without a record (a new one, not stored unless changed).
+        record: Option<Record>,
+        trust_device: bool,
+        /// The device's label; read (and its error the op's) only with `trust_device`.
+        user_agent: Deferred<Option<String>>,
+        /// Needed (and its error the op's) only with `trust_device`.
+        entropy: Deferred<EntropyStream>,
+    }
+}
+
+response! {
+    /// `login.decide`'s response: the verdict, what the host needs to carry it out, and
+    /// the record to store.
+    pub struct DecideResponse {
+        verdict: &'static str,
+        method: Option<&'static str>,
+        reason: Option<Reason>,
+        retry_after: Option<u64>,
+        device_id: Option<String>,
+        device_token: Option<String>,
+        device_expires_at: Option<u64>,
+        forget_device: bool,
+        backup_codes_remaining: Option<u64>,
+        enroll_by: Option<u64>,
+        methods: Vec<&'static str>,
+        trust_days: u64,
+        pending_expires_at: Option<u64>,
+        state: State,
+        record: Record,
+    }
 }
 
 /// `login.decide`: record + factor + time + policy → verdict and the updated record.
-pub fn decide(req: &Request) -> Result<Response> {
-    let (mut response, record) = decide_parts(req)?;
-    response.insert("record".into(), record.to_value());
-    Ok(response)
-}
-
-/// `login.decide` as the response's other fields and the updated record, which the
-/// dispatcher's fast path writes as text directly ([`Record::to_json`]).
-pub(crate) fn decide_parts(req: &Request) -> Result<(Response, Record)> {
-    let user = req.user()?;
-    let time = req.time()?;
-    let keyring = req.keyring()?;
-    let policy = req.policy()?;
-    let window = req.window()?;
-    let factor = factor(req)?;
-    let mut record = req.record_or_new(time)?;
-    let trust = req
-        .opt_bool("trust_device")?
-        .unwrap_or(false)
-        .then(|| -> Result<TrustRequest> {
-            Ok(TrustRequest {
-                user_agent: req.opt_str("user_agent")?.unwrap_or(""),
-            })
-        })
-        .transpose()?;
-    let mut rng = match trust {
-        Some(_) => Some(req.rng()?),
-        None => None,
+pub fn decide(req: DecideRequest) -> Result<DecideResponse> {
+    let mut record = req.record.unwrap_or_else(|| Record::new(req.time));
+    let user_agent;
+    let (trust, mut rng) = if req.trust_device {
+        user_agent = req.user_agent.get()?;
+        let rng = req.entropy.get()?;
+        (
+            Some(TrustRequest {
+                user_agent: user_agent.as_deref().unwrap_or(""),
+            }),
+            Some(rng),
+        )
+    } else {
+        (None, None)
     };
     let d = decide_login(
         &mut record,
-        &keyring,
-        user,
-        factor,
-        time,
-        window,
-        &policy,
+        &req.keys,
+        &req.user,
+        req.factor.as_factor(),
+        req.time,
+        req.window.0,
+        &req.policy,
         trust,
         rng.as_mut(),
     )?;
-    let methods: Vec<Value> = d.methods.iter().map(|m| Value::from(m.as_str())).collect();
-    Ok(fields([
-        ("verdict", Value::from(d.verdict.as_str())),
-        ("method", opt(d.method.map(|m| m.as_str()))),
-        ("reason", opt(d.reason.map(Reason::as_str))),
-        ("retry_after", opt(d.retry_after)),
-        ("device_id", opt(d.device_id)),
-        ("device_token", opt(d.device_token)),
-        ("device_expires_at", opt(d.device_expires_at)),
-        ("forget_device", Value::from(d.forget_device)),
-        (
-            "backup_codes_remaining",
-            opt(d.backup_codes_remaining.map(|n| n as u64)),
-        ),
-        ("enroll_by", opt(d.enroll_by)),
-        ("methods", Value::Array(methods)),
-        ("trust_days", Value::from(d.trust_days)),
-        ("pending_expires_at", opt(d.pending_expires_at)),
-        ("state", Value::from(record.state().as_str())),
-    ]))
-    .map(|response| (response, record))
+    Ok(DecideResponse {
+        verdict: d.verdict.as_str(),
+        method: d.method.map(|m| m.as_str()),
+        reason: d.reason,
+        retry_after: d.retry_after,
+        device_id: d.device_id,
+        device_token: d.device_token,
+        device_expires_at: d.device_expires_at,
+        forget_device: d.forget_device,
+        backup_codes_remaining: d.backup_codes_remaining.map(|n| n as u64),
+        enroll_by: d.enroll_by,
+        methods: d.methods.iter().map(|m| m.as_str()).collect(),
+        trust_days: d.trust_days,
+        pending_expires_at: d.pending_expires_at,
+        state: record.state(),
+        record,
+    })
 }
 
 /// The fields of a `login.decide` request, borrowed from its text where they can be (a

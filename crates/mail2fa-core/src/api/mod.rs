@@ -6,8 +6,8 @@
 //! and how a struct is read from a [`Request`] and written as the response's fields): it
 //! parses, calls the domain modules, and answers. Any [`Error`] becomes
 //! `{"ok": false, "error": {"code", "message"}}`. [`contract`] lists every op's fields
-//! from its structs. See `docs/ops.md`. (`login.decide` is still written over [`Request`]
-//! directly.)
+//! from its structs. See `docs/ops.md`. (`login.decide`, the login check, also has a
+//! text path for the well-formed request: `login_ops::decide_text`.)
 
 mod app_password_ops;
 mod backup_ops;
@@ -51,8 +51,7 @@ pub struct OpContract {
     pub response: &'static [&'static str],
 }
 
-/// The op table: `typed` ops are `fn(RequestStruct) -> Result<ResponseStruct>`,
-/// `untyped` ones are still written over [`Request`] (`login.decide`). It makes the
+/// The op table: every op is `fn(RequestStruct) -> Result<ResponseStruct>`. It makes the
 /// dispatch table [`OPS`] and [`contract`], kept apart so that a module that never asks
 /// for the contract carries none of it.
 macro_rules! op_table {
@@ -70,9 +69,7 @@ macro_rules! op_table {
         }
     };
     (@run typed $f:path) => { |req| run_typed(req, $f) };
-    (@run untyped $f:path) => { $f };
     (@contract $out:ident typed $name:literal $f:path) => { $out.push(contract_of($name, $f)) };
-    (@contract $out:ident untyped $name:literal $f:path) => {};
 }
 
 fn run_typed<Q: FromRequest, S: ToResponse>(
@@ -123,7 +120,7 @@ op_table! {
     typed "record.projection" => app_password_ops::projection,
     typed "user.canonical" => user_ops::canonical,
     typed "qr.svg" => qr_ops::svg,
-    untyped "login.decide" => login_ops::decide,
+    typed "login.decide" => login_ops::decide,
     typed "backup.generate" => backup_ops::generate,
     typed "backup.verify" => backup_ops::verify,
     typed "backup.status" => backup_ops::status,
@@ -171,14 +168,6 @@ fn version(_: Empty) -> Result<VersionResponse> {
         version: env!("CARGO_PKG_VERSION"),
         record_format: crate::record::FORMAT,
     })
-}
-
-/// Builds response fields from pairs.
-pub(crate) fn fields<const N: usize>(pairs: [(&str, Value); N]) -> Response {
-    pairs
-        .into_iter()
-        .map(|(k, v)| (String::from(k), v))
-        .collect()
 }
 
 fn error_value(error: &Error) -> Value {
@@ -281,22 +270,11 @@ fn handle_record_text(input: &[u8]) -> Option<Vec<u8>> {
     }
     let record = request.record.map(serde_json::value::RawValue::get);
     let request = Request::with_record_json(&request.fields, record);
-    // login.decide, the login check itself: its record written straight from the struct.
-    let (mut response, record) = if op == "login.decide" {
-        match login_ops::decide_parts(&request) {
-            Ok((fields, record)) => (respond(Ok(fields)), Some(record.to_json())),
-            Err(error) => (error_value(&error), None),
-        }
-    } else {
-        (respond(run(&request)), None)
-    };
-    let record = match record {
-        Some(text) => Some(text),
-        None => response
-            .as_object_mut()
-            .and_then(|fields| fields.remove("record"))
-            .map(|value| serde_json::to_vec(&value).unwrap_or_default()),
-    };
+    let mut response = respond(run(&request));
+    let record = response
+        .as_object_mut()
+        .and_then(|fields| fields.remove("record"))
+        .map(|value| serde_json::to_vec(&value).unwrap_or_default());
     // A Value always serializes; a response object always has `ok`, so it ends in `}`
     // after at least one field.
     let mut out = serde_json::to_vec(&response).unwrap_or_default();
