@@ -9,6 +9,7 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::fields::{self, request, response, Deferred, User, Window};
+use super::request::{key_count_ok, text_len_ok, user_len_ok};
 use super::Request;
 use crate::encoding::b64_decode;
 use crate::entropy::EntropyStream;
@@ -204,15 +205,9 @@ struct FactorFields<'a> {
     value: Cow<'a, str>,
 }
 
-/// The longest text field a request may carry (what [`Request::opt_str`] accepts).
-const MAX_TEXT_LEN: usize = 64 * 1024;
-/// The longest user name (what [`Request::user`] accepts).
-const MAX_USER_LEN: usize = 512;
-/// The most keys in a keyring (what [`Request::keyring`] accepts).
-const MAX_KEYS: usize = 16;
-
+/// A text field's length rule, the general path's ([`text_len_ok`]).
 fn text_ok(text: &str) -> bool {
-    text.len() <= MAX_TEXT_LEN
+    text_len_ok(text.len())
 }
 
 /// `login.decide` straight from the request's text to the response's text, for the
@@ -230,10 +225,10 @@ pub(crate) fn decide_text(input: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let user: &str = &f.user;
-    if user.is_empty() || user.len() > MAX_USER_LEN {
+    if !user_len_ok(user.len()) {
         return None;
     }
-    if f.keys.len() > MAX_KEYS {
+    if !key_count_ok(f.keys.len()) {
         return None;
     }
     let mut keys = Vec::with_capacity(f.keys.len());
@@ -622,6 +617,34 @@ mod tests {
             &decide(&record, t, r#","trust_device":false,"user_agent":7"#),
             false,
         );
+    }
+
+    /// At the shared limits (a 512-byte user, 16 keys, a 64 KiB user agent) the text path
+    /// still answers, byte for byte as the general path; one past them it gives way (see
+    /// `everything_else_takes_the_general_path`), so both paths apply the same rules.
+    #[test]
+    fn the_text_path_takes_what_the_field_rules_allow() {
+        let user = "u".repeat(512);
+        let keys: Vec<String> = (0..16)
+            .map(|i| {
+                format!(r#"{{"id":"k{i}","key":"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="}}"#)
+            })
+            .collect();
+        let keys = keys.join(",");
+        let r = run(
+            &format!(r#"{{"user":"{user}","keys":[{keys}],"time":{T0},"op":"login.decide"}}"#),
+            true,
+        );
+        assert_eq!(r["verdict"], "not_required", "{r}");
+        let agent = "a".repeat(64 * 1024);
+        for (agent, direct) in [(agent.clone(), true), (agent + "a", false)] {
+            run(
+                &format!(
+                    r#"{{"user":"a","keys":{KEYS},"time":{T0},"trust_device":true,"user_agent":"{agent}","entropy":"{ENTROPY}","op":"login.decide"}}"#
+                ),
+                direct,
+            );
+        }
     }
 
     /// The hand-written members write strings and numbers as serde_json does.

@@ -12,12 +12,31 @@ use crate::record::Record;
 use crate::seal::{Keyring, SiteKey};
 use crate::totp::{Algorithm, Params, DEFAULT_WINDOW, MAX_WINDOW};
 
-/// The longest user name accepted.
-pub const MAX_USER_LEN: usize = 512;
+/// The longest user name accepted (the canonical name's limit, [`crate::user`]).
+pub const MAX_USER_LEN: usize = crate::user::MAX_USER_LEN;
 /// The longest text field accepted where no tighter limit applies.
 const MAX_TEXT_LEN: usize = 64 * 1024;
 /// The most keys in a keyring.
 const MAX_KEYS: usize = 16;
+
+/// Whether a text field of `len` bytes is short enough ([`Request::opt_str`]'s rule; the
+/// login check's text path applies the same one).
+#[inline]
+pub(crate) const fn text_len_ok(len: usize) -> bool {
+    len <= MAX_TEXT_LEN
+}
+
+/// Whether a user name of `len` bytes is allowed ([`Request::user`]'s rule).
+#[inline]
+pub(crate) const fn user_len_ok(len: usize) -> bool {
+    len != 0 && len <= MAX_USER_LEN
+}
+
+/// Whether a keyring of `count` keys is allowed ([`Request::keyring`]'s rule).
+#[inline]
+pub(crate) const fn key_count_ok(count: usize) -> bool {
+    count <= MAX_KEYS
+}
 
 /// A request object with typed getters.
 pub struct Request<'a> {
@@ -86,7 +105,7 @@ impl<'a> Request<'a> {
     pub fn opt_str(&self, name: &str) -> Result<Option<&'a str>> {
         match self.get(name) {
             None => Ok(None),
-            Some(Value::String(s)) if s.len() <= MAX_TEXT_LEN => Ok(Some(s)),
+            Some(Value::String(s)) if text_len_ok(s.len()) => Ok(Some(s)),
             Some(Value::String(_)) => Err(invalid(name, "at most 65536 bytes")),
             Some(_) => Err(invalid(name, "a string")),
         }
@@ -137,7 +156,7 @@ impl<'a> Request<'a> {
     /// `user`: the authenticated login name, 1 to 512 bytes.
     pub fn user(&self) -> Result<&'a str> {
         let user = self.str("user")?;
-        if user.is_empty() || user.len() > MAX_USER_LEN {
+        if !user_len_ok(user.len()) {
             return Err(invalid("user", "1 to 512 bytes"));
         }
         Ok(user)
@@ -156,7 +175,7 @@ impl<'a> Request<'a> {
                 Some(_) => Err(invalid("keys", "an array of {\"id\", \"key\"}")),
             };
         };
-        if items.len() > MAX_KEYS {
+        if !key_count_ok(items.len()) {
             return Err(invalid("keys", "at most 16 keys"));
         }
         let mut keys = Vec::with_capacity(items.len());
