@@ -307,11 +307,17 @@ export class Mail2fa {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (attempt > 0) await backoff();
       const row = await this.#storage.getText(user);
-      if (row) storedRecordRev(row.text);
+      const storedRev = row ? storedRecordRev(row.text) : null;
       const { response, recordText } = step(row ? row.text : null);
-      // The core writes a record it left alone exactly as it read it (its text is canonical):
-      // changed means other text; without a row, a record the core moved past rev 0.
-      const changed = recordText !== null && (row ? recordText !== row.text : storedRecordRev(recordText) !== '0');
+      // A write when the record's rev moved (docs/hosts.md §2.3). The core writes a record it
+      // left alone exactly as it read it, so equal text is no change; other text is a change
+      // unless both top-level revs are found and equal: a stored text that is valid but not the
+      // core's bytes (pretty-printed by a tool) is not rewritten under the same rev, which a
+      // storage may refuse (PHP's Service follows the same rule). Without a row: a record the
+      // core moved past rev 0.
+      const changed = recordText !== null && (row
+        ? recordText !== row.text && !(storedRev !== null && storedRecordRev(recordText) === storedRev)
+        : storedRecordRev(recordText) !== '0');
       if (!changed) return response;
       if (await this.#storage.compareAndSetText(user, row ? row.version : null, recordText)) return response;
     }

@@ -516,6 +516,26 @@ for (const [kind, makeStorage] of Object.entries(storages)) {
     assert.equal(await storage.getText('bob'), null);
   });
 
+  test(`${kind}: a stored text that is valid but not the core's bytes is not rewritten under the same rev`, async () => {
+    const storage = makeStorage();
+    const { mfa, clock } = site(storage);
+    const secret = await enable(mfa, clock, 'alice');
+    const row = await storage.getText('alice');
+    // Another tool's spacing: same record, other bytes. A check that changes nothing must not
+    // write (a storage keyed by rev may refuse the same rev again and hold every login).
+    const foreign = JSON.stringify(JSON.parse(row.text), null, 2);
+    assert.notEqual(foreign, row.text);
+    assert.equal(await storage.compareAndSetText('alice', row.version, foreign), true);
+    const planted = await storage.getText('alice');
+    assert.equal((await mfa.beginLogin('alice')).verdict, 'factor_required');
+    assert.deepEqual(await storage.getText('alice'), planted, 'same rev, other bytes: no write');
+    clock.now += 30_000;
+    assert.equal((await mfa.verifyLogin('alice', codeAt(secret, clock.now))).ok, true);
+    const after = await storage.getText('alice');
+    assert.equal(after.version, planted.version + 1, 'the accepted step is written');
+    assert.equal(JSON.parse(after.text).rev, JSON.parse(foreign).rev + 1);
+  });
+
   test(`${kind}: stored text with fields after the record object never reaches the core: the login is held`, async () => {
     const storage = makeStorage();
     const { mfa, clock } = site(storage);
