@@ -97,33 +97,8 @@ class mail2fa_sql_driver implements mail2fa_storage, \Mail2fa\TextStorage
         if (!is_array($record)) {
             throw new InvalidArgumentException('mail2fa storage: the record is not a JSON object');
         }
-        $rev = $record['rev'] ?? null;
-        if (!is_int($rev) || ($expectedVersion !== null && $rev <= (int) $expectedVersion)) {
-            throw new InvalidArgumentException('mail2fa storage: the record\'s rev must be above the stored one');
-        }
-        $json = $text;
-        // Computed before the transaction (a core call, no I/O); written inside it.
-        $projection = ($this->projection)($user, $record);
 
-        return $this->transaction(function () use ($user, $expectedVersion, $json, $rev, $projection) {
-            if ($expectedVersion === null) {
-                $this->db->set_option('ignore_key_errors', true);
-                $res = $this->db->query(
-                    "INSERT INTO {$this->users} (`username`, `record`, `rev`, `state`, `updated_at`) VALUES (?, ?, ?, ?, ?)",
-                    $user, $json, $rev, (string) $projection['state'], time()
-                );
-                $this->db->set_option('ignore_key_errors', false);
-            }
-            else {
-                $res = $this->db->query(
-                    "UPDATE {$this->users} SET `record` = ?, `rev` = ?, `state` = ?, `updated_at` = ?"
-                    . " WHERE `username` = ? AND `rev` = ?",
-                    $json, $rev, (string) $projection['state'], time(), $user, (int) $expectedVersion
-                );
-            }
-
-            return $this->affected_one($res) && $this->write_projection($user, $projection['app_passwords']);
-        });
+        return $this->store($user, $expectedVersion, $record, $text);
     }
 
     /**
@@ -134,13 +109,20 @@ class mail2fa_sql_driver implements mail2fa_storage, \Mail2fa\TextStorage
      */
     public function compareAndSet(string $user, int|string|null $expectedVersion, array $record): bool
     {
-        $rev = $record['rev'] ?? null;
-        if (!is_int($rev) || ($expectedVersion !== null && $rev <= (int) $expectedVersion)) {
-            throw new InvalidArgumentException('mail2fa storage: the record\'s rev must be above the stored one');
-        }
         $json = json_encode($record, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
         if ($json === false) {
             throw new InvalidArgumentException('mail2fa storage: the record does not encode as JSON');
+        }
+
+        return $this->store($user, $expectedVersion, $record, $json);
+    }
+
+    /** The write both compareAndSet forms share: $json is $record's text, stored as is. */
+    private function store(string $user, int|string|null $expectedVersion, array $record, string $json): bool
+    {
+        $rev = $record['rev'] ?? null;
+        if (!is_int($rev) || ($expectedVersion !== null && $rev <= (int) $expectedVersion)) {
+            throw new InvalidArgumentException('mail2fa storage: the record\'s rev must be above the stored one');
         }
         // Computed before the transaction (a core call, no I/O); written inside it.
         $projection = ($this->projection)($user, $record);
