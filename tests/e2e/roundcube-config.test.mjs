@@ -2,7 +2,7 @@
 // (mail2fa_keys empty) enabling 2FA is refused with a clear admin error and users without
 // 2FA log in as before; the network allow-list and trusted proxies; a plugin installed without
 // its assets step.
-import { test, before, after } from 'node:test';
+import { test, before, after } from './lib/test.mjs';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync, readdirSync, symlinkSync, cpSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

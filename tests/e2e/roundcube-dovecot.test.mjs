@@ -7,7 +7,7 @@
 //    a user without 2FA still signs in;
 //  - a direct IMAP login from 127.0.0.1 (in login_trusted_networks) with x-originating-ip
 //    forged and no, a wrong, an expired or another user's proof is refused for a 2FA user.
-import { test, before, after } from 'node:test';
+import { test, before, after } from './lib/test.mjs';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHmac } from 'node:crypto';

@@ -1,6 +1,6 @@
 // Storage and replay/limit scenarios again on PostgreSQL (Debian's postgresql, started by
 // scripts/roundcube-env.sh as a foreground server in a temporary directory).
-import { test, before, after } from 'node:test';
+import { test, before, after } from './lib/test.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 // The whole Roundcube suite on SQLite: Debian's Roundcube 1.6 + mail2fa, Dovecot, php-fpm
 // (ffi.enable=preload), nginx, Chromium. Started by scripts/roundcube-env.sh.
-import { test, before, after } from 'node:test';
+import { test, before, after } from './lib/test.mjs';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync, chmodSync } from 'node:fs';

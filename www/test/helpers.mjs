@@ -22,21 +22,18 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** A persistent context on a fresh profile directory; close() removes the profile. */
+/**
+ * A fresh browser: its own Chromium process and one context in it (options: context options
+ * such as locale or acceptDownloads). Pages come from context.newPage(), not the tab Chromium
+ * starts with; close() ends the process and its temporary profile.
+ */
 export async function launchBrowser(options = {}) {
-  const profile = mkdtempSync(join(tmpdir(), 'mail2fa-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1000, height: 900 },
-    ...options,
-  });
+  const instance = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  const context = await instance.newContext({ viewport: { width: 1000, height: 900 }, ...options });
   return {
     context,
     async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await instance.close();
     },
   };
 }

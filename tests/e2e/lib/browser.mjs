@@ -1,8 +1,7 @@
-// Chromium (Debian's /usr/bin/chromium) driven by playwright-core, one fresh profile per context.
+// Chromium (Debian's /usr/bin/chromium) driven by playwright-core: one browser process per
+// handle, and a page Playwright opened itself in a fresh context (own cookies, no profile on
+// disk), rather than the tab Chromium starts with.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { password } from './env.mjs';
 
 const ARGS = [
@@ -20,37 +19,64 @@ const ARGS = [
 // open Chromium keeps the test process alive, and CI must fail, not hang.
 const open = new Set();
 
+// Every time a browser died under a test (its process exited, a renderer crashed or a page
+// closed without the test closing it), with the last calls made to it: ./test.mjs runs such a
+// test once more, since a dead browser says nothing about mail2fa.
+const deaths = [];
+
+/** The browser deaths so far; ./test.mjs compares counts before and after a test. */
+export function browserDeaths() {
+  return deaths;
+}
+
 /** Closes every browser still open (suites call it in after()). */
 export async function closeAllBrowsers() {
   await Promise.allSettled([...open].map((b) => b.close()));
 }
 
-/** A fresh browser profile (its own cookies): {context, page, close}. */
+/** A fresh browser (its own process and cookies): {context, page, close}. */
 export async function browser() {
-  const dir = mkdtempSync(join(tmpdir(), 'mail2fa-chromium-'));
-  const context = await chromium.launchPersistentContext(dir, {
+  const recent = []; // the last Playwright calls and events, for the report if it dies
+  const instance = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
     args: ARGS,
+    logger: {
+      isEnabled: (name) => name === 'api',
+      log: (_name, _severity, message) => {
+        recent.push(String(message));
+        if (recent.length > 20) recent.shift();
+      },
+    },
+  });
+  let closing = false;
+  const died = (what) => {
+    if (closing) return;
+    deaths.push({ what, recent: recent.slice() });
+    process.stderr.write(`# Chromium: ${what}; the last calls:\n${recent.map((l) => `#   ${l}`).join('\n')}\n`);
+  };
+  instance.on('disconnected', () => died('the browser process exited'));
+  const context = await instance.newContext({
     viewport: { width: 1280, height: 800 },
     locale: 'en-US',
     timezoneId: 'UTC',
   });
-  const page = context.pages()[0] || (await context.newPage());
+  const page = await context.newPage();
   page.setDefaultTimeout(15000);
+  page.on('crash', () => died('the page crashed'));
+  page.on('close', () => died('the page closed by itself'));
   const handle = {
     context,
     page,
     async close() {
+      closing = true;
       open.delete(handle);
-      await context.close();
-      rmSync(dir, { recursive: true, force: true });
+      await instance.close();
     },
   };
   open.add(handle);
   return handle;
 }
-
 /** Password login; returns 'second-factor', 'enroll', 'inbox' or 'failed'. */
 export async function login(page, env, user, pass = password(user)) {
   await page.goto(env.URL);
