@@ -6,6 +6,10 @@
 // (when the server returns them) shown once, with download and print → done.
 // The secret lives only in this element's memory and DOM until the step after it; it is
 // never put in a URL, a cookie or storage.
+// With proof-methods ("totp", or "totp backup_code") it moves an enabled factor to a new
+// phone: the first step asks for a current code and start sends it as `proof: {method, code}`
+// (the core refuses a new secret over an enabled factor without one); the old factor keeps
+// working until the new one is confirmed.
 import {
   h,
   format,
@@ -17,6 +21,10 @@ import {
   printAlone,
   Mail2faCore,
   TransportError,
+  PROOF_STRINGS,
+  PROOF_ERRORS,
+  proofMethodsOf,
+  ProofField,
 } from './mail2fa-ui.js';
 
 export { Mail2faCore };
@@ -28,6 +36,11 @@ export const ENROLL_STRINGS = {
     'You need an authenticator app on your phone, such as Aegis, FreeOTP or Google Authenticator. ' +
     'After your password, you will also enter the code it shows.',
   start: 'Begin setup',
+  replaceTitle: 'Move to a new phone',
+  replaceText:
+    'Set up your authenticator app on the new phone. Your current app keeps working until ' +
+    'you confirm the first code from the new one.',
+  ...PROOF_STRINGS,
   starting: 'Preparing…',
   scanTitle: 'Scan the QR code',
   scanText: 'In your authenticator app, add an account and scan this code.',
@@ -67,6 +80,8 @@ export const ENROLL_STRINGS = {
   backupFileHeader: 'Backup codes for {account}. Each code works once.',
   doneTitle: 'Two-factor authentication is on',
   doneText: 'From now on you sign in with your password and a code from your app.',
+  replacedTitle: 'Your new phone is set up',
+  replacedText: 'From now on you sign in with a code from the new app; codes from the old one no longer work.',
   done: 'Done',
   cancelledTitle: 'Setup cancelled',
   cancelledText: 'Nothing was changed.',
@@ -183,14 +198,7 @@ export class Mail2faEnroll extends HTMLElement {
     let section;
     switch (step) {
       case 'intro':
-        section = h(
-          'section',
-          {},
-          heading(s.introTitle),
-          h('p', {}, s.introText),
-          h('div', { class: 'actions' },
-            h('button', { type: 'button', class: 'primary', onclick: () => this._start() }, s.start)),
-        );
+        section = this._introStep(heading);
         break;
       case 'scan':
         section = this._scanStep(heading);
@@ -205,8 +213,8 @@ export class Mail2faEnroll extends HTMLElement {
         section = h(
           'section',
           {},
-          heading(s.doneTitle),
-          h('p', {}, s.doneText),
+          heading(this._replacing() ? s.replacedTitle : s.doneTitle),
+          h('p', {}, this._replacing() ? s.replacedText : s.doneText),
           h('div', { class: 'actions' },
             h('button', { type: 'button', class: 'primary', onclick: () => this._finish() }, s.done)),
         );
@@ -218,7 +226,8 @@ export class Mail2faEnroll extends HTMLElement {
           heading(s.cancelledTitle),
           h('p', {}, s.cancelledText),
           h('div', { class: 'actions' },
-            h('button', { type: 'button', class: 'primary', onclick: () => this._start() }, s.restart)),
+            h('button', { type: 'button', class: 'primary',
+              onclick: () => (this._replacing() ? this._show('intro') : this._start()) }, s.restart)),
         );
         break;
       default:
@@ -235,12 +244,51 @@ export class Mail2faEnroll extends HTMLElement {
     }
   }
 
+  /** Whether this element moves an enabled factor (proof-methods set): start carries a proof. */
+  _replacing() {
+    return proofMethodsOf(this).length > 0;
+  }
+
+  /** The first step; when replacing, a form with the proof field (Enter submits it). */
+  _introStep(heading) {
+    const s = this.s;
+    if (!this._replacing()) {
+      this._proof = null;
+      return h('section', {},
+        heading(s.introTitle),
+        h('p', {}, s.introText),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'primary', onclick: () => this._start() }, s.start)));
+    }
+    this._proof = new ProofField(proofMethodsOf(this), `${this._uid}-proof`, () => this.s, this._error.id);
+    const form = h('form', {
+      novalidate: true,
+      onsubmit: (event) => {
+        event.preventDefault();
+        this._start();
+      },
+    },
+    this._proof.node,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, s.start)));
+    return h('section', {}, heading(s.replaceTitle), h('p', {}, s.replaceText), form);
+  }
+
   async _start() {
     if (this._busy) return;
+    let request = {};
+    if (this._replacing()) {
+      if (this._step !== 'intro' || !this._proof) {
+        this._show('intro');
+        return;
+      }
+      const proof = this._proof.read((message) => this._setError(message), this.s);
+      if (proof === null) return;
+      request = { proof };
+    }
     this._busy = true;
     this._say(this.s.starting);
     try {
-      const started = await transportOf(this)('start', {});
+      const started = await transportOf(this)('start', request);
       if (typeof started?.uri !== 'string' || typeof started?.secret !== 'string') {
         throw new TransportError('server_error', 'start did not return uri and secret');
       }
@@ -267,7 +315,9 @@ export class Mail2faEnroll extends HTMLElement {
       this._busy = false;
       this._say('');
       if (this._step !== 'intro' && this._step !== 'cancelled') this._show('intro');
-      this._setError(this._errorText(err));
+      // A refused proof is about the code typed on this step, not about a code of the new app.
+      const aboutProof = this._proof?.failed(err?.code) === true;
+      this._setError(aboutProof ? this.s[PROOF_ERRORS[err.code]] : this._errorText(err));
       this._emit('error', { code: err?.code || 'error' });
     }
   }

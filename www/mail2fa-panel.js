@@ -7,7 +7,10 @@
 // proof-methods ("totp", or "totp backup_code"): the action that adds a way into the account
 // (new backup codes, an app password) asks for a current factor first and sends it as
 // `proof: {method, code}`; the host passes it to the core, which checks it under the limiter.
-import { h, format, transportOf, stringsOf, attachStyles, adoptEarlyProperties, downloadText, printAlone } from './mail2fa-ui.js';
+import {
+  h, format, transportOf, stringsOf, attachStyles, adoptEarlyProperties, downloadText, printAlone,
+  PROOF_STRINGS, PROOF_ERRORS, proofMethodsOf, ProofField,
+} from './mail2fa-ui.js';
 
 export { h, format, downloadText, printAlone };
 
@@ -18,13 +21,7 @@ export const PANEL_STRINGS = {
   networkError: 'The server could not be reached. Check your connection and try again.',
   forbidden: 'Your session has expired. Reload the page and try again.',
   error: 'Something went wrong. Please try again.',
-  proofLegend: 'Confirm with a current code',
-  proofTotp: 'Code from your app',
-  proofBackup: 'Backup code',
-  proofUseBackup: 'Use a backup code instead',
-  proofRequired: 'Enter the current code from your app (or a backup code) first.',
-  proofWrong: 'That code was not accepted. Enter the current code from your app, or an unused backup code.',
-  proofLocked: 'Too many wrong codes. Wait a few minutes, then try again.',
+  ...PROOF_STRINGS,
   notEnabled: 'Turn on two-factor authentication first.',
 };
 
@@ -32,16 +29,9 @@ const ERRORS = {
   network: 'networkError',
   forbidden: 'forbidden',
   unauthenticated: 'forbidden',
-  fresh_factor_required: 'proofRequired',
-  wrong_code: 'proofWrong',
-  replayed: 'proofWrong',
-  malformed: 'proofWrong',
-  locked: 'proofLocked',
+  ...PROOF_ERRORS,
   not_enabled: 'notEnabled',
 };
-
-/** Server error codes that are about the proof (the current code) the user typed. */
-const PROOF_ERRORS = new Set(['fresh_factor_required', 'wrong_code', 'replayed', 'malformed', 'locked']);
 
 let ids = 0;
 
@@ -147,45 +137,14 @@ export class Mail2faPanel extends HTMLElement {
 
   /** The methods the proof-methods attribute offers (known ones only, totp first). */
   proofMethods() {
-    const listed = (this.getAttribute('proof-methods') || '').split(/[\s,]+/);
-    return ['totp', 'backup_code'].filter((m) => listed.includes(m));
+    return proofMethodsOf(this);
   }
 
-  /**
-   * The proof field (a current code) when proof-methods is set, else null: a fieldset with a
-   * code input and, when backup codes are offered, a checkbox switching the input to one.
-   */
+  /** The proof field (a current code) when proof-methods is set, else null (see ProofField). */
   proofField() {
     const methods = this.proofMethods();
-    if (!methods.length) {
-      this._proof = null;
-      return null;
-    }
-    const s = this.s;
-    const id = `${this._uid}-proof`;
-    const onlyBackup = !methods.includes('totp');
-    const label = h('label', { for: id }, onlyBackup ? s.proofBackup : s.proofTotp);
-    const input = h('input', {
-      id, name: 'proof-code', type: 'text', maxlength: '24', required: true, autocomplete: onlyBackup ? 'off' : 'one-time-code',
-      inputmode: onlyBackup ? null : 'numeric', autocapitalize: 'off', spellcheck: 'false', 'aria-describedby': `${this._uid}-error`,
-    });
-    let backup = null;
-    if (methods.length === 2) {
-      backup = h('input', {
-        type: 'checkbox', id: `${id}-backup`,
-        onchange: () => {
-          label.textContent = backup.checked ? this.s.proofBackup : this.s.proofTotp;
-          input.setAttribute('autocomplete', backup.checked ? 'off' : 'one-time-code');
-          if (backup.checked) input.removeAttribute('inputmode');
-          else input.setAttribute('inputmode', 'numeric');
-        },
-      });
-    }
-    this._proof = { input, backup, onlyBackup };
-    return h('fieldset', { class: 'proof' },
-      h('legend', {}, s.proofLegend),
-      label, input,
-      backup ? h('div', { class: 'check' }, backup, h('label', { for: backup.id }, s.proofUseBackup)) : null);
+    this._proof = methods.length ? new ProofField(methods, `${this._uid}-proof`, () => this.s, `${this._uid}-error`) : null;
+    return this._proof?.node ?? null;
   }
 
   /**
@@ -194,27 +153,12 @@ export class Mail2faPanel extends HTMLElement {
    */
   readProof() {
     if (!this._proof) return undefined;
-    const { input, backup, onlyBackup } = this._proof;
-    const code = input.value.trim();
-    if (!code) {
-      this.setError(this.s.proofRequired);
-      input.setAttribute('aria-invalid', 'true');
-      input.focus();
-      return null;
-    }
-    input.removeAttribute('aria-invalid');
-    return { method: onlyBackup || backup?.checked ? 'backup_code' : 'totp', code };
+    return this._proof.read((message) => this.setError(message), this.s);
   }
 
   /** After a failed action: when the server refused the proof, mark its input; clear it either way. */
   proofFailed() {
-    if (!this._proof) return false;
-    const { input } = this._proof;
-    input.value = '';
-    if (!PROOF_ERRORS.has(this._lastError)) return false;
-    input.setAttribute('aria-invalid', 'true');
-    input.focus();
-    return true;
+    return this._proof ? this._proof.failed(this._lastError) : false;
   }
 
   /** Replaces the panel's content with the given nodes (falsy ones skipped). */

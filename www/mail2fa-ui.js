@@ -196,3 +196,90 @@ export const Mail2faCore = {
     return corePromise;
   },
 };
+
+/** The strings of the proof field (a current factor before a security change). */
+export const PROOF_STRINGS = {
+  proofLegend: 'Confirm with a current code',
+  proofTotp: 'Code from your app',
+  proofBackup: 'Backup code',
+  proofUseBackup: 'Use a backup code instead',
+  proofRequired: 'Enter the current code from your app (or a backup code) first.',
+  proofWrong: 'That code was not accepted. Enter the current code from your app, or an unused backup code.',
+  proofLocked: 'Too many wrong codes. Wait a few minutes, then try again.',
+};
+
+/** Server error codes that are about the proof the user typed, and their strings. */
+export const PROOF_ERRORS = {
+  fresh_factor_required: 'proofRequired',
+  wrong_code: 'proofWrong',
+  replayed: 'proofWrong',
+  malformed: 'proofWrong',
+  locked: 'proofLocked',
+};
+
+/** The methods an element's proof-methods attribute offers (known ones only, totp first). */
+export function proofMethodsOf(el) {
+  const listed = (el.getAttribute('proof-methods') || '').split(/[\s,]+/);
+  return ['totp', 'backup_code'].filter((m) => listed.includes(m));
+}
+
+/**
+ * The proof field of a component whose proof-methods attribute is set: a fieldset (`node`)
+ * with a code input and, when backup codes are offered too, a checkbox switching the input to
+ * one. The host passes the proof to the core, which checks it under the attempt limiter.
+ */
+export class ProofField {
+  /** `id`: the input's id; `strings()`: the component's current strings; `errorId`: its alert region. */
+  constructor(methods, id, strings, errorId) {
+    const s = strings();
+    this._onlyBackup = !methods.includes('totp');
+    const label = h('label', { for: id }, this._onlyBackup ? s.proofBackup : s.proofTotp);
+    this._input = h('input', {
+      id, name: 'proof-code', type: 'text', maxlength: '24', required: true,
+      autocomplete: this._onlyBackup ? 'off' : 'one-time-code', inputmode: this._onlyBackup ? null : 'numeric',
+      autocapitalize: 'off', spellcheck: 'false', 'aria-describedby': errorId,
+    });
+    this._backup = null;
+    if (methods.length === 2) {
+      this._backup = h('input', {
+        type: 'checkbox', id: `${id}-backup`,
+        onchange: () => {
+          const backup = this._backup.checked;
+          label.textContent = backup ? strings().proofBackup : strings().proofTotp;
+          this._input.setAttribute('autocomplete', backup ? 'off' : 'one-time-code');
+          if (backup) this._input.removeAttribute('inputmode');
+          else this._input.setAttribute('inputmode', 'numeric');
+        },
+      });
+    }
+    this.node = h('fieldset', { class: 'proof' },
+      h('legend', {}, s.proofLegend),
+      label, this._input,
+      this._backup ? h('div', { class: 'check' }, this._backup, h('label', { for: this._backup.id }, s.proofUseBackup)) : null);
+  }
+
+  /**
+   * The typed proof as `{method, code}`, or null when nothing was typed: then `say` gets the
+   * message to show and the input is marked and focused.
+   */
+  read(say, strings) {
+    const code = this._input.value.trim();
+    if (!code) {
+      say(strings.proofRequired);
+      this._input.setAttribute('aria-invalid', 'true');
+      this._input.focus();
+      return null;
+    }
+    this._input.removeAttribute('aria-invalid');
+    return { method: this._onlyBackup || this._backup?.checked ? 'backup_code' : 'totp', code };
+  }
+
+  /** After a failed action: clears the input, and marks and focuses it when `code` is about the proof. */
+  failed(code) {
+    this._input.value = '';
+    if (!Object.hasOwn(PROOF_ERRORS, code)) return false;
+    this._input.setAttribute('aria-invalid', 'true');
+    this._input.focus();
+    return true;
+  }
+}

@@ -7,7 +7,7 @@ export declare function groupKey(secret: string): string;
 /** What a host's transport returns for each action (endpoint-* attributes or the `transport` property). */
 export interface EnrollTransport {
   /** The server enrolls with the core (Mail2fa#enroll) and returns the otpauth URI and base32 secret. */
-  start(body: {}): Promise<{ uri: string; secret: string }>;
+  start(body: { proof?: { method: 'totp' | 'backup_code'; code: string } }): Promise<{ uri: string; secret: string }>;
   /** The server confirms with the core (Mail2fa#confirm); backup codes, when issued, are shown once. */
   confirm(body: { code: string }): Promise<{ activated: boolean; reason?: string | null; backup_codes?: string[] }>;
   /** Drops the pending enrollment (Mail2fa#cancelEnrollment). */
@@ -22,7 +22,8 @@ export declare const Mail2faCore: {
 /**
  * `<mail2fa-enroll>`. Attributes: endpoint-start, endpoint-confirm, endpoint-cancel, csrf-token,
  * csrf-header (default X-CSRF-Token), csrf-field, encoding (json | form), done-href, autostart,
- * strings (JSON), css-src, print-css-src, core-src, wasm-src. Events (bubbling, composed):
+ * proof-methods ("totp" | "totp backup_code": move an enabled factor to a new phone; start
+ * sends the current code as `proof`), strings (JSON), css-src, print-css-src, core-src, wasm-src. Events (bubbling, composed):
  * mail2fa-step {step}, mail2fa-activated, mail2fa-done, mail2fa-cancelled, mail2fa-error {code}.
  */
 export declare class Mail2faEnroll extends HTMLElement {

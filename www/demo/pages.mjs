@@ -159,6 +159,7 @@ ${rows}
 const NOTICES = {
   enabled: 'Two-factor authentication is on.',
   disabled: 'Two-factor authentication is off.',
+  replaced: 'Your new phone is set up. Codes from the old app no longer work.',
 };
 
 /** The attributes every security component shares: the transport's CSRF token and the stylesheet. */
@@ -199,6 +200,18 @@ export function security(session, status, { notice = '', flash = '', error = '',
   endpoint-revoke="/api/app-passwords/revoke"
   ${enabled ? proof : 'no-create'}
   ${common(session)}></mail2fa-app-passwords>`;
+  // <mail2fa-enroll> turns 2FA on; with 2FA on and proof-methods it moves the authenticator to
+  // a new phone, which the core allows only with a current code (the old one works until then).
+  const enroll = (notice, extra) => `<mail2fa-enroll
+  endpoint-start="/api/enroll/start"
+  endpoint-confirm="/api/enroll/confirm"
+  endpoint-cancel="/api/enroll/cancel"
+  csrf-token="${esc(session.csrf)}"
+  done-href="/security?notice=${notice}"
+  core-src="/assets/mail2fa.js"
+  wasm-src="/assets/mail2fa.wasm"
+  css-src="/assets/mail2fa.css"
+  print-css-src="/assets/mail2fa-print.css"${extra}></mail2fa-enroll>`;
   const section = enabled
     ? `<p>Two-factor authentication is <strong>on</strong>${totp?.enabled_at ? ` since ${esc(new Date(totp.enabled_at * 1000).toISOString().slice(0, 10))}` : ''}.</p>
 <mail2fa-backup-codes
@@ -214,6 +227,7 @@ ${appPasswords}
   endpoint-revoke="/api/devices/revoke"
   endpoint-revoke-all="/api/devices/revoke-all"
   ${common(session)}></mail2fa-devices>
+${enroll('replaced', `\n  ${proof}`)}
 <section aria-labelledby="disable-h">
 <h2 id="disable-h">Turn off two-factor authentication</h2>
 <p>This also removes your backup codes, trusted browsers and app passwords.</p>
@@ -236,21 +250,12 @@ ${errorBlock(error)}
 </form>
 </details>
 </section>`
-    : `<mail2fa-enroll
-  endpoint-start="/api/enroll/start"
-  endpoint-confirm="/api/enroll/confirm"
-  endpoint-cancel="/api/enroll/cancel"
-  csrf-token="${esc(session.csrf)}"
-  done-href="/security?notice=enabled"
-  core-src="/assets/mail2fa.js"
-  wasm-src="/assets/mail2fa.wasm"
-  css-src="/assets/mail2fa.css"
-  print-css-src="/assets/mail2fa-print.css"${start ? ' autostart' : ''}></mail2fa-enroll>
+    : `${enroll('enabled', start ? ' autostart' : '')}
 ${appPasswords}`;
   return layout('Security', `<h1>Security</h1>\n${notes}\n${section}\n${passwordForm(session, passwordError)}`, {
     session,
     scripts: enabled
-      ? ['/assets/mail2fa-backup-codes.js', '/assets/mail2fa-app-passwords.js', '/assets/mail2fa-devices.js']
+      ? ['/assets/mail2fa-backup-codes.js', '/assets/mail2fa-app-passwords.js', '/assets/mail2fa-devices.js', '/assets/mail2fa-enroll.js']
       : ['/assets/mail2fa-enroll.js', '/assets/mail2fa-app-passwords.js'],
   });
 }

@@ -531,8 +531,10 @@ export async function createDemo({ dir, password = DEFAULT_PASSWORD, log = conso
         // A confirmed enrollment comes with the first set of backup codes (the core issues
         // them in the same step), shown once; app passwords or browsers trusted before 2FA
         // was on were removed by the core.
+        const replacing = (await mfa.status(user)).state === 'enabled';
         const result = await mfa.confirm(user, String(body.code || ''));
-        if (result.ok) {
+        if (result.ok && replacing) log(`security: ${user}: authenticator moved to a new phone`);
+        else if (result.ok) {
           log(`security: ${user}: two-factor authentication turned on` +
             (result.revokedAppPasswords || result.revokedDevices
               ? ` (${result.revokedAppPasswords} app passwords and ${result.revokedDevices} devices made before it revoked)` : ''));

@@ -242,3 +242,69 @@ test('required policy: a session completes the login only with a factor it prove
     await b.close();
   }
 });
+
+test('moving to a new phone on the security page: a current code first, the old app works until the new one is confirmed, then only the new one', async () => {
+  const { context, close } = await launchBrowser();
+  try {
+    const page = await context.newPage();
+    const path = await signIn(page);
+    if (path === '/login/2fa') assert.equal(await secondStep(page, codeNow()), '/inbox');
+    await page.goto(`${demo.url}/security`);
+    const move = page.locator('mail2fa-enroll');
+    await move.getByRole('heading', { name: 'Move to a new phone' }).waitFor();
+    assert.deepEqual(await axeViolations(page), []);
+    const proofInput = move.getByLabel('Code from your app');
+
+    // No code: the element asks for one and sends nothing.
+    const untouched = row();
+    await move.getByRole('button', { name: 'Begin setup' }).click();
+    await move.getByRole('alert').filter({ hasText: 'Enter the current code from your app' }).waitFor();
+    assert.equal(await proofInput.getAttribute('aria-invalid'), 'true');
+    assert.equal(row(), untouched, 'nothing sent');
+
+    // A wrong code: refused by the core, no enrollment started, the field marked and cleared.
+    await proofInput.fill('000000');
+    await move.getByRole('button', { name: 'Begin setup' }).click();
+    await move.getByRole('alert').filter({ hasText: 'That code was not accepted' }).waitFor();
+    assert.equal(await proofInput.inputValue(), '');
+    assert.equal(await proofInput.getAttribute('aria-invalid'), 'true');
+    assert.equal((await demo.mfa.status(demo.user)).pending, false, 'no enrollment started');
+
+    // The current code starts it: a new key, and the old app keeps working meanwhile.
+    await proofInput.fill(codeNow());
+    const started = page.waitForResponse((r) => r.url().endsWith('/api/enroll/start'));
+    await move.getByRole('button', { name: 'Begin setup' }).click();
+    const { secret: newSecret } = await (await started).json();
+    await move.getByRole('heading', { name: 'Scan the QR code' }).waitFor();
+    assert.notEqual(newSecret, secret);
+    assert.equal((await demo.mfa.verifyLogin(demo.user, codeNow())).ok, true, 'the old app works until the new one is confirmed');
+
+    const oldSecret = secret;
+    secret = newSecret;
+    await move.getByRole('button', { name: 'Next' }).click();
+    await move.getByLabel('Code from the app').fill(codeNow());
+    await move.getByRole('button', { name: 'Verify' }).click();
+    const saved = move.getByLabel('I have saved my backup codes');
+    const done = move.getByRole('heading', { name: 'Your new phone is set up' });
+    await saved.or(done).first().waitFor();
+    if (await saved.count()) {
+      await saved.check();
+      await move.getByRole('button', { name: 'Continue' }).click();
+    }
+    await done.waitFor();
+    assert.deepEqual(await axeViolations(page), []);
+    await move.getByRole('button', { name: 'Done' }).click();
+    await page.waitForURL(`${demo.url}/security?notice=replaced`);
+    await page.getByRole('status').filter({ hasText: 'Your new phone is set up' }).waitFor();
+    assert.ok(demo.lines.some((l) => l.endsWith('authenticator moved to a new phone')));
+
+    // Only the new app's codes work now.
+    clock.now = (lastStep + 1) * 30_000 + 1_000;
+    const oldCode = oathtool(oldSecret, Math.floor(clock.now / 1000));
+    const refused = await demo.mfa.verifyLogin(demo.user, oldCode);
+    assert.deepEqual([refused.ok, refused.reason], [false, 'wrong_code']);
+    assert.equal((await demo.mfa.verifyLogin(demo.user, codeNow())).ok, true);
+  } finally {
+    await close();
+  }
+});
