@@ -166,6 +166,16 @@ class mail2fa_settings extends mail2fa_web
      */
     private function posted_proof(): ?array
     {
+        // <mail2fa-enroll proof-methods> (form encoding) posts it as one JSON field.
+        $json = rcube_utils::get_input_string('proof', rcube_utils::INPUT_POST);
+        if ($json !== '') {
+            $proof = json_decode($json, true);
+            if (!is_array($proof) || !is_string($proof['code'] ?? null) || trim($proof['code']) === '') {
+                return null;
+            }
+
+            return ['method' => ($proof['method'] ?? 'totp') === 'backup_code' ? 'backup_code' : 'totp', 'code' => $proof['code']];
+        }
         $backup = trim(rcube_utils::get_input_string('_backup_code', rcube_utils::INPUT_POST));
         if ($backup !== '') {
             return ['method' => 'backup_code', 'code' => $backup];
@@ -287,6 +297,7 @@ class mail2fa_settings extends mail2fa_web
      */
     private function enroll_confirm(string $user, string $where)
     {
+        $moving = $where === 'settings' && $this->engine->service()->status($user)['state'] === 'enabled';
         $r = $this->engine->service()->confirm($user, rcube_utils::get_input_string('code', rcube_utils::INPUT_POST));
         if (empty($r['ok'])) {
             $this->engine->fail_log($user, 'not-activated', 'totp', $r['reason'] ?? 'wrong_code', "$where enroll-confirm");
@@ -296,7 +307,10 @@ class mail2fa_settings extends mail2fa_web
             $_SESSION['mail2fa_pending']['enrolled'] = true;
         }
         $revoked = (int) ($r['revokedAppPasswords'] ?? 0);
-        if ($where === 'settings' && $revoked > 0) {
+        if ($moving) {
+            $_SESSION['mail2fa_flash'] = ['ok' => $this->gettext('moved')];
+        }
+        elseif ($where === 'settings' && $revoked > 0) {
             $_SESSION['mail2fa_flash'] = ['ok' => $this->gettext('enrolled') . $this->revoked_note($r)];
         }
         $this->json_out(['activated' => true, 'backup_codes' => $r['backupCodes'] ?? [],
@@ -341,19 +355,31 @@ class mail2fa_settings extends mail2fa_web
             rcube::Q($this->gettext('noassets')));
     }
 
-    public function enroll_element(string $where, ?string $done_href): string
+    /**
+     * <mail2fa-enroll>. With $proof_methods ('totp' or 'totp backup_code') it moves the enabled
+     * authenticator to a new phone: its first step asks for a current code, sent as `proof`.
+     */
+    public function enroll_element(string $where, ?string $done_href, ?string $proof_methods = null): string
     {
         $task = $where === 'login' ? 'login' : 'settings';
         $ep = function ($a) use ($task) {
             return $this->rc->url(['_task' => $task, '_action' => "plugin.mail2fa-$a"]);
         };
+        $labels = ['introTitle' => 'enrolltitle', 'introText' => 'enrolltext'];
+        if ($proof_methods !== null) {
+            $labels += ['replaceTitle' => 'movetitle', 'replaceText' => 'movetext', 'replacedTitle' => 'moved',
+                'replacedText' => 'movedtext', 'proofLegend' => 'appcodetext', 'proofTotp' => 'codelabel',
+                'proofBackup' => 'backuplabel', 'proofUseBackup' => 'usebackup', 'proofRequired' => 'freshrequired',
+                'proofWrong' => 'wrongcode', 'proofLocked' => 'lockedwait'];
+        }
         $strings = [];
-        foreach (['introTitle' => 'enrolltitle', 'introText' => 'enrolltext'] as $k => $label) {
+        foreach ($labels as $k => $label) {
             $strings[$k] = $this->gettext($label);
         }
 
         return html::tag('mail2fa-enroll', [
-            'id'               => 'mail2fa-enroll',
+            'id'               => $proof_methods === null ? 'mail2fa-enroll' : 'mail2fa-move',
+            'proof-methods'    => $proof_methods,
             'endpoint-start'   => $ep('enroll-start'),
             'endpoint-confirm' => $ep('enroll-confirm'),
             'endpoint-cancel'  => $ep('enroll-cancel'),
@@ -440,6 +466,9 @@ class mail2fa_settings extends mail2fa_web
             'mail2fa-backup');
         $out .= $this->settings_devices_box($box, $devices);
         $out .= $this->settings_apps_box($box, $apps, $backup_allowed);
+        $out .= $box($this->gettext('movetitle'), $this->missing_assets() ? $this->noassets_html() : $this->enroll_element('settings',
+            $this->rc->url(['_task' => 'settings', '_action' => 'plugin.mail2fa', '_framed' => 1]),
+            $backup_allowed ? 'totp backup_code' : 'totp'), 'mail2fa-move-box');
         $out .= $box($this->gettext('disabletitle'), html::p(null, rcube::Q($this->gettext('disabletext')))
             . $this->settings_form('disable', $this->proof_fields('disable', $backup_allowed) . ' '
                 . $this->settings_button($this->gettext('disable'), 'btn btn-danger delete')),

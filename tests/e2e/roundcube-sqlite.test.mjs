@@ -266,6 +266,60 @@ test('factor takeover: with 2FA on, a signed-in session replaces the authenticat
   await r.b.close();
 });
 
+test('move to a new phone in the settings: a current code first (none or a wrong one starts nothing), the old app works until the new one is confirmed, then only the new one', async () => {
+  const r = await loginWithCode(env, 'alice', await alice.phone.next());
+  assert.equal(r.outcome, 'inbox');
+  const { page } = r.b;
+  await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
+  const move = page.locator('#mail2fa-move');
+  await move.getByRole('heading', { name: 'Move to a new phone' }).waitFor();
+  const proof = move.getByLabel('Code from your authenticator app');
+  const rev = Number(row(env, 'alice').rev);
+
+  await move.getByRole('button', { name: 'Begin setup' }).click();
+  await move.getByRole('alert').filter({ hasText: 'Confirm this change with a current code' }).waitFor();
+  assert.equal(Number(row(env, 'alice').rev), rev, 'no code: nothing sent, nothing counted');
+
+  await proof.fill(alice.phone.wrong());
+  await move.getByRole('button', { name: 'Begin setup' }).click();
+  await move.getByRole('alert').filter({ hasText: 'not accepted' }).waitFor();
+  assert.equal(await proof.inputValue(), '', 'the refused code is cleared');
+  assert.equal(JSON.parse(row(env, 'alice').record).pending_totp ?? null, null, 'a wrong code starts nothing');
+
+  await proof.fill(await alice.phone.next());
+  const started = page.waitForResponse((res) => res.url().includes('_action=plugin.mail2fa-enroll-start'));
+  await move.getByRole('button', { name: 'Begin setup' }).click();
+  const { secret } = await (await started).json();
+  await move.getByRole('heading', { name: 'Scan the QR code' }).waitFor();
+  assert.equal(row(env, 'alice').state, 'enabled', 'the old app stays in force until the new one is confirmed');
+
+  const oldPhone = alice.phone;
+  const newPhone = new Phone(secret);
+  newPhone.lastStep = oldPhone.lastStep; // one user, one replay guard
+  await move.getByRole('button', { name: 'Next' }).click();
+  await move.locator('input[name=code]').fill(await newPhone.next());
+  await move.getByRole('button', { name: 'Verify' }).click();
+  const saved = move.locator('input[type=checkbox]');
+  const done = move.getByRole('heading', { name: 'Your new phone is set up' });
+  await saved.or(done).first().waitFor();
+  if (await saved.count()) {
+    await saved.check();
+    await move.getByRole('button', { name: 'Continue' }).click();
+  }
+  await done.waitFor();
+  await Promise.all([page.waitForLoadState('load'), move.getByRole('button', { name: 'Done' }).click()]);
+  await page.locator('#mail2fa-message').filter({ hasText: 'Your new phone is set up' }).waitFor();
+  alice.phone = newPhone; // later tests sign in with the new app
+  storageConsistent(env, 'alice');
+  await logout(page);
+  await r.b.close();
+
+  oldPhone.lastStep = newPhone.lastStep;
+  const old = await loginWithCode(env, 'alice', await oldPhone.next());
+  assert.equal(old.outcome, 'second-factor', "the old app's code no longer signs in");
+  await old.b.close();
+});
+
 test('"Cancel and sign out" ends the pending login: a correct code sent afterwards completes nothing', async () => {
   const b = await browser();
   const { page } = b;
