@@ -266,14 +266,15 @@ test('factor takeover: with 2FA on, a signed-in session replaces the authenticat
   await r.b.close();
 });
 
-test('move to a new phone in the settings: a current code first (none or a wrong one starts nothing), the old app works until the new one is confirmed, then only the new one', async () => {
+test('move to a new phone in the settings: a current code or backup code first (none or a wrong one starts nothing), the old app works until the new one is confirmed, then only the new one', async () => {
   const r = await loginWithCode(env, 'alice', await alice.phone.next());
   assert.equal(r.outcome, 'inbox');
   const { page } = r.b;
   await page.goto(`${env.URL}?_task=settings&_action=plugin.mail2fa`);
   const move = page.locator('#mail2fa-move');
   await move.getByRole('heading', { name: 'Move to a new phone' }).waitFor();
-  const proof = move.getByLabel('Code from your authenticator app');
+  const proof = move.locator('input[name=proof-code]');
+  assert.equal(await move.getByLabel('Code from your authenticator app').count(), 1, 'the proof field is labelled');
   const rev = Number(row(env, 'alice').rev);
 
   await move.getByRole('button', { name: 'Begin setup' }).click();
@@ -286,12 +287,17 @@ test('move to a new phone in the settings: a current code first (none or a wrong
   assert.equal(await proof.inputValue(), '', 'the refused code is cleared');
   assert.equal(JSON.parse(row(env, 'alice').record).pending_totp ?? null, null, 'a wrong code starts nothing');
 
-  await proof.fill(await alice.phone.next());
+  // An unused backup code is a proof too (the phone may already be gone).
+  const unused = () => JSON.parse(row(env, 'alice').record).backup_codes.hashes.length;
+  const unusedBefore = unused();
+  await move.getByLabel('Use a backup code instead').check();
+  await move.getByLabel('Backup code', { exact: true }).fill(alice.backup[5]);
   const started = page.waitForResponse((res) => res.url().includes('_action=plugin.mail2fa-enroll-start'));
   await move.getByRole('button', { name: 'Begin setup' }).click();
   const { secret } = await (await started).json();
   await move.getByRole('heading', { name: 'Scan the QR code' }).waitFor();
   assert.equal(row(env, 'alice').state, 'enabled', 'the old app stays in force until the new one is confirmed');
+  assert.equal(unused(), unusedBefore - 1, 'the backup code was spent');
 
   const oldPhone = alice.phone;
   const newPhone = new Phone(secret);
