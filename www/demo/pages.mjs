@@ -103,6 +103,24 @@ ${
 }
 
 /**
+ * <mail2fa-enroll> on the demo's endpoints: turns 2FA on; with proof-methods in `extra` it moves
+ * the enabled authenticator to a new phone, which the core allows only with a current code (the
+ * old one works until the new one is confirmed).
+ */
+function enrollElement(session, doneHref, extra = '') {
+  return `<mail2fa-enroll
+  endpoint-start="/api/enroll/start"
+  endpoint-confirm="/api/enroll/confirm"
+  endpoint-cancel="/api/enroll/cancel"
+  csrf-token="${esc(session.csrf)}"
+  done-href="${esc(doneHref)}"
+  core-src="/assets/mail2fa.js"
+  wasm-src="/assets/mail2fa.wasm"
+  css-src="/assets/mail2fa.css"
+  print-css-src="/assets/mail2fa-print.css"${extra}></mail2fa-enroll>`;
+}
+
+/**
  * Enrollment at login (the policy requires 2FA): only <mail2fa-enroll>; the login completes
  * when this session confirms a code of the factor it enrolls (the server decides that).
  */
@@ -111,16 +129,7 @@ export function enrollAtLogin(session) {
     'Set up two-factor authentication',
     `<h1>Set up two-factor authentication</h1>
 <p>Your mail provider requires two-factor authentication for <strong>${esc(session.user)}</strong>. Set it up to continue.</p>
-<mail2fa-enroll
-  endpoint-start="/api/enroll/start"
-  endpoint-confirm="/api/enroll/confirm"
-  endpoint-cancel="/api/enroll/cancel"
-  csrf-token="${esc(session.csrf)}"
-  done-href="/inbox"
-  core-src="/assets/mail2fa.js"
-  wasm-src="/assets/mail2fa.wasm"
-  css-src="/assets/mail2fa.css"
-  print-css-src="/assets/mail2fa-print.css"></mail2fa-enroll>
+${enrollElement(session, '/inbox')}
 <form method="post" action="/logout"><input type="hidden" name="_csrf" value="${esc(session.csrf)}"><button type="submit" class="link">Cancel and sign out</button></form>`,
     { session, nav: false, scripts: ['/assets/mail2fa-enroll.js'] },
   );
@@ -200,18 +209,7 @@ export function security(session, status, { notice = '', flash = '', error = '',
   endpoint-revoke="/api/app-passwords/revoke"
   ${enabled ? proof : 'no-create'}
   ${common(session)}></mail2fa-app-passwords>`;
-  // <mail2fa-enroll> turns 2FA on; with 2FA on and proof-methods it moves the authenticator to
-  // a new phone, which the core allows only with a current code (the old one works until then).
-  const enroll = (notice, extra) => `<mail2fa-enroll
-  endpoint-start="/api/enroll/start"
-  endpoint-confirm="/api/enroll/confirm"
-  endpoint-cancel="/api/enroll/cancel"
-  csrf-token="${esc(session.csrf)}"
-  done-href="/security?notice=${notice}"
-  core-src="/assets/mail2fa.js"
-  wasm-src="/assets/mail2fa.wasm"
-  css-src="/assets/mail2fa.css"
-  print-css-src="/assets/mail2fa-print.css"${extra}></mail2fa-enroll>`;
+  const enroll = (notice, extra) => enrollElement(session, `/security?notice=${notice}`, extra);
   const section = enabled
     ? `<p>Two-factor authentication is <strong>on</strong>${totp?.enabled_at ? ` since ${esc(new Date(totp.enabled_at * 1000).toISOString().slice(0, 10))}` : ''}.</p>
 <mail2fa-backup-codes
